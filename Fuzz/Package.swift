@@ -1,0 +1,22 @@
+// swift-tools-version:6.1
+// libFuzzer targets for the sans-I/O codecs, a package of their own so the main build never
+// links libFuzzer. Run them with `scripts/fuzz.sh SECONDS` (it builds with
+// `--sanitize=fuzzer --sanitize=address`).
+import PackageDescription
+
+let package = Package(
+    name: "swift-asyncio-fuzz",
+    dependencies: [.package(path: "..")],
+    targets: [
+        .executableTarget(
+            name: "HTTP1ParserFuzz",
+            dependencies: [.product(name: "HTTP1Codec", package: "swift-asyncio")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "RESPParserFuzz",
+            dependencies: [.product(name: "RESPCodec", package: "swift-asyncio")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)

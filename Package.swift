@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "swift-asyncio",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "AsyncIO", targets: ["AsyncIO"]),
+        .library(name: "HTTP1Codec", targets: ["HTTP1Codec"]),
+        .library(name: "RESPCodec", targets: ["RESPCodec"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(name: "CAsyncIOShims"),
+        .target(
+            name: "AsyncIO",
+            dependencies: [
+                "CAsyncIOShims",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HTTP1Codec",
+            dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict
+        ),
+        .target(name: "RESPCodec", swiftSettings: strict),
+
+        .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
+        .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
+    ]
+)

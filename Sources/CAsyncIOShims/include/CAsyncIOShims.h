@@ -1,0 +1,50 @@
+// Thin wrappers over Linux system calls that Swift's Glibc module does not expose.
+// No logic lives here: each function is one system call (model: SwiftNIO's CNIOLinux).
+#ifndef C_ASYNCIO_SHIMS_H
+#define C_ASYNCIO_SHIMS_H
+
+#ifdef __linux__
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/un.h>
+
+int casyncio_epoll_create(void);
+int casyncio_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+/// Waits with a nanosecond timeout (`epoll_pwait2`); `timeout_ns < 0` waits forever.
+/// Falls back to `epoll_wait` (millisecond precision, rounded up) where the kernel lacks `epoll_pwait2`.
+int casyncio_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int64_t timeout_ns);
+uint64_t casyncio_epoll_event_data(const struct epoll_event *event);
+uint32_t casyncio_epoll_event_events(const struct epoll_event *event);
+
+int casyncio_eventfd(void);
+int casyncio_eventfd_write(int fd);
+int casyncio_eventfd_drain(int fd);
+
+int casyncio_accept4(int fd, struct sockaddr *addr, socklen_t *len);
+int casyncio_signalfd(int fd, const sigset_t *mask);
+
+/// Monotonic clock in nanoseconds.
+int64_t casyncio_monotonic_ns(void);
+
+extern const uint32_t CASYNCIO_EPOLLIN;
+extern const uint32_t CASYNCIO_EPOLLOUT;
+extern const uint32_t CASYNCIO_EPOLLERR;
+extern const uint32_t CASYNCIO_EPOLLHUP;
+extern const uint32_t CASYNCIO_EPOLLRDHUP;
+extern const uint32_t CASYNCIO_EPOLLET;
+extern const int CASYNCIO_EPOLL_CTL_ADD;
+extern const int CASYNCIO_EPOLL_CTL_MOD;
+extern const int CASYNCIO_EPOLL_CTL_DEL;
+#endif
+
+#endif

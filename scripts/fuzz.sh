@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target in Fuzz/ for SECONDS each (default 60), seeded from Fuzz/corpus/.
+# A crash leaves its input in Fuzz/.out/ and makes the script fail; turn it into a vector.
+set -euo pipefail
+seconds=${1:-60}
+cd "$(dirname "$0")/../Fuzz"
+swift build -c release --sanitize=fuzzer --sanitize=address \
+    --product HTTP1ParserFuzz --product RESPParserFuzz 2>&1 | tail -3
+bin=$(swift build -c release --sanitize=fuzzer --sanitize=address --show-bin-path)
+mkdir -p .out
+status=0
+for pair in HTTP1ParserFuzz:http1 RESPParserFuzz:resp; do
+    target=${pair%%:*}
+    corpus=${pair##*:}
+    work=$(mktemp -d)
+    cp corpus/"$corpus"/* "$work"/ 2>/dev/null || true
+    echo "fuzz: $target for ${seconds}s"
+    if ! "$bin/$target" "$work" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+        -timeout=10 -artifact_prefix=.out/"$target"- -print_final_stats=1 2>&1 | tail -12; then
+        status=1
+    fi
+    rm -rf "$work"
+done
+exit $status
