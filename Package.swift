@@ -4,6 +4,9 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    // Our nonisolated async functions run on the caller's executor (SE-0461), so code on a loop
+    // never leaves the loop thread when it calls them.
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
 let package = Package(
@@ -11,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "AsyncIO", targets: ["AsyncIO"]),
+        .library(name: "AsyncIOTesting", targets: ["AsyncIOTesting"]),
         .library(name: "HTTP1Codec", targets: ["HTTP1Codec"]),
         .library(name: "RESPCodec", targets: ["RESPCodec"]),
     ],
@@ -30,6 +34,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "AsyncIOTesting", dependencies: ["AsyncIO"], swiftSettings: strict),
         .target(
             name: "HTTP1Codec",
             dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
@@ -37,6 +42,9 @@ let package = Package(
         ),
         .target(name: "RESPCodec", swiftSettings: strict),
 
+        .executableTarget(name: "Hello", dependencies: ["AsyncIO"], path: "Examples/Hello", swiftSettings: strict),
+
+        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
     ]

@@ -1,0 +1,162 @@
+import DequeModule
+import Foundation
+import Glibc
+
+/// A bounded pool of threads for blocking work: asyncio's default `ThreadPoolExecutor`.
+///
+/// Threads are started on demand up to `maxWorkers` (default `min(32, cores + 4)`, as Python's)
+/// and live until `shutdown`. Work waits in a FIFO queue. Used by `runInExecutor` and `toThread`,
+/// and for `getaddrinfo`.
+public final class ThreadPoolExecutor: @unchecked Sendable {
+    // SAFETY (for @unchecked Sendable): every `var` below is read and written with
+    // `condition`'s mutex held.
+    private let condition = PThreadCondition()
+    private var queue = Deque<@Sendable () -> Void>()
+    private var threads = 0
+    private var idle = 0
+    private var isShutdown = false
+    private var onThreadExit: [@Sendable () -> Void] = []
+
+    /// The most threads the pool starts.
+    public let maxWorkers: Int
+
+    public init(maxWorkers: Int? = nil) {
+        let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        self.maxWorkers = max(1, maxWorkers ?? min(32, cores + 4))
+    }
+
+    /// Queues `work` to run on a pool thread.
+    ///
+    /// - Throws: `AsyncIOError.loopState` after `shutdown` (Python raises RuntimeError).
+    public func submit(_ work: @escaping @Sendable () -> Void) throws(AsyncIOError) {
+        let startThread = try condition.withLock { () throws(AsyncIOError) -> Bool in
+            guard !isShutdown else { throw AsyncIOError.loopState("cannot schedule new futures after shutdown") }
+            queue.append(work)
+            guard idle == 0, threads < maxWorkers else { return false }
+            threads += 1
+            return true
+        }
+        condition.signal()
+        if startThread { Thread { [self] in workerLoop() }.start() }
+    }
+
+    /// Stops accepting work; queued work still runs. With `wait`, blocks until every thread ended.
+    ///
+    /// Mirrors `Executor.shutdown(wait=True)`.
+    public func shutdown(wait: Bool = true) {
+        let done = ThreadSemaphore()
+        let running = condition.withLock {
+            isShutdown = true
+            if wait { onThreadExit.append { done.signal() } }
+            return threads
+        }
+        condition.broadcast()
+        if wait {
+            for _ in 0..<running { done.wait() }
+        }
+    }
+
+    /// Shuts the pool down and calls `completion`, on some thread, once every thread has ended.
+    func shutdown(then completion: @escaping @Sendable () -> Void) {
+        let remaining = LockedValue(0)
+        let running = condition.withLock {
+            isShutdown = true
+            remaining.withLock { $0 = threads }
+            if threads > 0 {
+                onThreadExit.append {
+                    if remaining.withLock({ count in
+                        count -= 1
+                        return count == 0
+                    }) {
+                        completion()
+                    }
+                }
+            }
+            return threads
+        }
+        condition.broadcast()
+        if running == 0 { completion() }
+    }
+
+    private func workerLoop() {
+        while let work = nextWork() { work() }
+        let callbacks = condition.withLock {
+            threads -= 1
+            return onThreadExit
+        }
+        for callback in callbacks { callback() }
+    }
+
+    /// The next queued work item, waiting for one; nil once the pool is shut down and drained.
+    private func nextWork() -> (@Sendable () -> Void)? {
+        condition.withLock {
+            while true {
+                if let work = queue.popFirst() { return work }
+                if isShutdown { return nil }
+                idle += 1
+                condition.wait()
+                idle -= 1
+            }
+        }
+    }
+}
+
+/// A pthread condition variable with its own mutex (visible to ThreadSanitizer, unlike a futex).
+final class PThreadCondition: @unchecked Sendable {
+    // SAFETY: both live at stable heap addresses and are only used through pthread calls.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let cond: UnsafeMutablePointer<pthread_cond_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        cond = .allocate(capacity: 1)
+        cond.initialize(to: pthread_cond_t())
+        pthread_cond_init(cond, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
+    }
+
+    func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Waits for a signal; call with the lock held (inside `withLock`).
+    func wait() { pthread_cond_wait(cond, mutex) }
+
+    /// Waits for a signal or until `deadline` (CLOCK_REALTIME); returns false on timeout.
+    func wait(until deadline: timespec) -> Bool {
+        var deadline = deadline
+        return pthread_cond_timedwait(cond, mutex, &deadline) == 0
+    }
+
+    func signal() { pthread_cond_signal(cond) }
+    func broadcast() { pthread_cond_broadcast(cond) }
+}
+
+/// A counting semaphore for threads (for tasks, see `AsyncIO.Semaphore`).
+final class ThreadSemaphore: @unchecked Sendable {
+    private let condition = PThreadCondition()
+    // SAFETY: only touched inside `condition.withLock`.
+    private var count = 0
+
+    func signal() {
+        condition.withLock { count += 1 }
+        condition.signal()
+    }
+
+    func wait() {
+        condition.withLock {
+            while count == 0 { condition.wait() }
+            count -= 1
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Glibc
+
+/// The error a cancelled Future, Task or await throws: asyncio's `CancelledError`.
+///
+/// asyncio's cancellation is one-shot and carries a message; Swift's `CancellationError` is sticky
+/// and carries none, so the loop delivers its own. A task may catch it and carry on (and should
+/// then call `uncancel()` if it means to swallow the request).
+public struct CancelledError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The message given to `cancel(message:)`, if any.
+    public var message: String?
+
+    public init(message: String? = nil) { self.message = message }
+
+    public var description: String { message.map { "CancelledError(\($0))" } ?? "CancelledError" }
+}
+
+/// The errors of the library's core, asyncio's exception classes as cases.
+public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An operation is not allowed in the object's current state (asyncio's `InvalidStateError`),
+    /// e.g. `setResult` on a done Future or `result()` on a pending one.
+    case invalidState(String)
+    /// A deadline passed: `waitFor`, `timeout` scopes (asyncio's `TimeoutError`).
+    case timeout
+    /// The loop is closed, already running, or was asked to run where it must not (asyncio's
+    /// `RuntimeError` for these cases).
+    case loopState(String)
+    /// A `LoopTaskGroup` or `Barrier` was used after it was shut down or broken.
+    case brokenBarrier
+    /// A queue was shut down (asyncio's `QueueShutDown`).
+    case queueShutDown
+
+    public var description: String {
+        switch self {
+        case .invalidState(let message): "InvalidStateError: \(message)"
+        case .timeout: "TimeoutError"
+        case .loopState(let message): "RuntimeError: \(message)"
+        case .brokenBarrier: "BrokenBarrierError"
+        case .queueShutDown: "QueueShutDown"
+        }
+    }
+}
+
+/// A failed system call, carrying errno: asyncio's `OSError`.
+public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The call that failed, e.g. `"connect"`.
+    public var call: String
+    public var errno: Int32
+
+    public init(call: String, errno: Int32) {
+        self.call = call
+        self.errno = errno
+    }
+
+    /// Captures the calling thread's current errno.
+    init(call: String) { self.init(call: call, errno: Glibc.errno) }
+
+    public var description: String { "\(call): \(String(cString: strerror(errno))) (errno \(errno))" }
+}

@@ -1,0 +1,37 @@
+import Synchronization
+
+/// Counters of what a loop did, for tests and benchmarks (trio's `statistics()` habit).
+public struct EventLoopStatistics: Sendable, Equatable {
+    /// Iterations of the loop (asyncio's `_run_once`).
+    public var iterations: Int
+    /// Swift jobs enqueued on the loop: one per task start and per task resumption. A task switch
+    /// through a Future, a `sleep(.zero)` and an await that completes later each cost one.
+    public var jobs: Int
+}
+
+/// The loop's counters: single writer (the loop thread), any reader.
+final class LoopCounters: Sendable {
+    let iterations = Atomic<Int>(0)
+    let jobs = Atomic<Int>(0)
+
+    enum Counter { case iterations, jobs }
+
+    /// Adds one; only the loop thread calls this, so a relaxed load and store cannot lose counts.
+    @inline(__always)
+    func bump(_ counter: Counter) {
+        switch counter {
+        case .iterations: iterations.store(iterations.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        case .jobs: jobs.store(jobs.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        }
+    }
+}
+
+extension EventLoop {
+    /// What the loop did so far. Safe to read from any thread.
+    public nonisolated var statistics: EventLoopStatistics {
+        EventLoopStatistics(
+            iterations: core.counters.iterations.load(ordering: .relaxed),
+            jobs: core.counters.jobs.load(ordering: .relaxed)
+        )
+    }
+}
