@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs (on Debian, as root or with sudo) and runs every test.
+# This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real peers the tests talk to: python3 (http.client, blocking-socket peers), curl, redis-server
+# and redis-cli. Tests that need a tool that is missing fail loudly rather than skip.
+need=()
+command -v python3 >/dev/null || need+=(python3)
+command -v curl >/dev/null || need+=(curl)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
+fi
+
+# Many connections at once in the transport tests: raise the soft descriptor limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+swift build --build-tests
+swift test --skip-build "$@"
