@@ -179,6 +179,7 @@ public final class LoopTaskGroup {
 ///   `AsyncIOError.loopState` if the caller is not a `LoopTask`.
 ///
 /// Mirrors `async with asyncio.TaskGroup() as group:`.
+@discardableResult
 public func withLoopTaskGroup<Value>(_ body: (LoopTaskGroup) async throws -> Value) async throws -> Value {
     let loop = try loopForAwait()
     guard let state = LoopTaskState.current, state.core === loop.core, let parent = state.task else {
