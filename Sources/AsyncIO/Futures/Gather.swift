@@ -116,7 +116,7 @@ final class GatheringFuture: Future<Void> {
 ///
 /// Mirrors `asyncio.gather(*fs)`. Deviations: homogeneous (use the variadic form for mixed
 /// types); `gather` is an async function rather than a Future (cancel it by cancelling the task
-/// that awaits it); closures are not turned into tasks here (use `withLoopTaskGroup` or `createTask`).
+/// that awaits it).
 public func gather<Value>(_ futures: [Future<Value>]) async throws -> [Value] {
     try await gatherAll(futures, returnExceptions: false)
     return try futures.map { try $0.result() }
@@ -160,6 +160,42 @@ public func gather<each Value>(_ futures: repeat Future<each Value>) async throw
     }
     try await gatherAll(children, returnExceptions: false)
     return (repeat try (each futures).result())
+}
+
+// MARK: - gather of closures
+
+/// Runs each closure as a `LoopTask` and waits for all of them; results in input order.
+///
+/// `gather(_:)` over tasks made for you: `try await gather([{ try await fetch(1) }, { try await fetch(2) }])`.
+/// As in asyncio, when one task fails the others keep running unattended; when you want them
+/// cancelled, use `withLoopTaskGroup` instead.
+///
+/// - Parameter bodies: the coroutines, each run as a task on the calling loop.
+/// - Returns: their results, in the order of `bodies`.
+/// - Throws: the first task's error; `CancelledError`; `AsyncIOError.loopState` off a loop.
+///
+/// Mirrors `asyncio.gather(coro1(), coro2(), ...)`.
+public func gather<Value>(_ bodies: [() async throws -> Value]) async throws -> [Value] {
+    let loop = try loopForAwait()
+    let tasks: [Future<Value>] = bodies.map { loop.createTaskOnLoopThread(name: nil, $0) }
+    return try await gather(tasks)
+}
+
+/// Runs closures of different result types as `LoopTask`s and waits for all of them.
+///
+/// `let (user, posts) = try await gather({ try await fetchUser() }, { try await fetchPosts() })`.
+/// Semantics as `gather(_:)` of closures.
+///
+/// - Parameter bodies: the coroutines, each run as a task on the calling loop.
+/// - Returns: their results, as a tuple in argument order.
+/// - Throws: the first task's error; `CancelledError`; `AsyncIOError.loopState` off a loop.
+///
+/// Mirrors `asyncio.gather(coro1(), coro2(), ...)`.
+public func gather<each Value>(
+    _ bodies: repeat @escaping () async throws -> each Value
+) async throws -> (repeat each Value) {
+    let loop = try loopForAwait()
+    return try await gather(repeat loop.createTaskOnLoopThread(name: nil, each bodies))
 }
 
 /// Waits until the gathering of `children` is done; throws what asyncio's outer Future would.

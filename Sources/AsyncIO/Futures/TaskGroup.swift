@@ -129,12 +129,14 @@ public final class LoopTaskGroup {
             abort()
         }
         // Loop: the waiter is cancelled each time the parent is, and we must still wait.
+        var pendingCancellation: (any Error)?
         while !tasks.isEmpty {
             let waiter = onCompleted ?? Future<Void>(core: loop.core)
             onCompleted = waiter
             do {
                 try await waiter.value
             } catch {
+                pendingCancellation = error
                 if !aborting {
                     // The parent was cancelled from outside while the body had finished.
                     propagatedCancellation = error
@@ -143,9 +145,14 @@ public final class LoopTaskGroup {
             }
             onCompleted = nil
         }
-        if parentCancelRequested && parent.uncancel() == 0 {
-            // The only cancellation was ours: do not let it escape.
-            propagatedCancellation = nil
+        if parentCancelRequested {
+            if parent.uncancel() == 0 {
+                // The only cancellation was ours: do not let it escape.
+                propagatedCancellation = nil
+            } else if propagatedCancellation == nil {
+                // Another one arrived while we waited: it is not ours to drop (CPython gh-155433).
+                propagatedCancellation = pendingCancellation
+            }
         }
         if let propagatedCancellation, errors.isEmpty {
             throw propagatedCancellation

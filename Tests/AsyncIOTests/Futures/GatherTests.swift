@@ -147,3 +147,40 @@ import Testing
         )
     }
 }
+
+extension GatherTests {
+    @Test func gatherOfClosuresRunsEachAsATask() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            let results = try await gather([
+                {
+                    try await sleep(.seconds(2))
+                    events.append("first done, in a task: \(currentTask()!.name.hasPrefix("Task-"))")
+                    return 1
+                },
+                {
+                    try await sleep(.seconds(1))
+                    events.append("second done")
+                    return 2
+                },
+            ])
+            events.append("gather \(results) \(loop.now)")
+            return events
+        }
+        #expect(events == ["second done", "first done, in a task: true", "gather [1, 2] t=2.0s"])
+    }
+
+    @Test func gatherOfClosuresOfMixedTypesReturnsATuple() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            let (number, text) = try await gather(
+                {
+                    try await sleep(.seconds(1))
+                    return 7
+                },
+                { "seven" }
+            )
+            return ["\(number) \(text) \(loop.now)"]
+        }
+        #expect(events == ["7 seven t=1.0s"])
+    }
+}
