@@ -135,6 +135,7 @@ func isCancellation(_ error: any Error) -> Bool {
 ///
 /// Mirrors `async with asyncio.timeout(delay)`. Deviation: a body that catches the cancellation
 /// and throws something else gets that error out, without a timeout attached as `__context__`.
+@discardableResult
 public func timeout<Value>(
     _ delay: Duration?,
     _ body: (Timeout) async throws -> Value
@@ -152,6 +153,7 @@ public func timeout<Value>(
 ///   - body: the code under the deadline.
 /// - Returns: what `body` returns.
 /// - Throws: as `timeout(_:_:)`. Mirrors `async with asyncio.timeout_at(when)`.
+@discardableResult
 public func timeoutAt<Value>(
     _ when: LoopInstant?,
     _ body: (Timeout) async throws -> Value

@@ -108,6 +108,7 @@ public func waitFor<Value>(_ future: Future<Value>, timeout: Duration?) async th
 /// Mirrors `asyncio.wait_for(coro, timeout)`. Deviation: with a zero or negative timeout the body
 /// starts and is cancelled at its first suspension (asyncio wraps the coroutine in a task and
 /// cancels it before it starts).
+@discardableResult
 public func waitFor<Value>(
     timeout: Duration?,
     _ body: () async throws -> Value

@@ -276,3 +276,86 @@ import Testing
         #expect(events == ["RuntimeError: LoopTaskGroup should be used inside a task"])
     }
 }
+
+extension TaskGroupTests {
+    @Test func aChildFailingAfterTheBodyReturnedCancelsItsSiblings() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            do {
+                try await withLoopTaskGroup { group in
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(1))
+                        throw Boom("late")
+                    }
+                    try group.createTask {
+                        do { try await sleep(.seconds(10)) } catch {
+                            events.append("sibling got \(error) \(loop.now)")
+                            throw error
+                        }
+                    }
+                    events.append("body returns \(loop.now)")
+                }
+            } catch let error as ExceptionGroup {
+                events.append("group threw \(error.errors) \(loop.now)")
+            }
+            events.append("cancelling: \(currentTask()!.cancelling())")
+            return events
+        }
+        #expect(
+            events == [
+                "body returns t=0.0s", "sibling got CancelledError t=1.0s", "group threw [Boom(late)] t=1.0s",
+                "cancelling: 0",
+            ]
+        )
+    }
+
+    @Test func aTimeoutAroundAGroupCancelsItsChildrenAndBecomesTimeout() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            do {
+                try await timeout(.seconds(1)) { _ in
+                    try await withLoopTaskGroup { group in
+                        try group.createTask {
+                            do { try await sleep(.seconds(10)) } catch {
+                                events.append("child got \(error) \(loop.now)")
+                                throw error
+                            }
+                        }
+                    }
+                }
+            } catch {
+                events.append("threw \(error) \(loop.now)")
+            }
+            events.append("cancelling: \(currentTask()!.cancelling())")
+            return events
+        }
+        #expect(events == ["child got CancelledError t=1.0s", "threw TimeoutError t=1.0s", "cancelling: 0"])
+    }
+
+    @Test func childErrorsWinOverAnExpiringTimeoutAroundTheGroup() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            do {
+                try await timeout(.seconds(1)) { _ in
+                    try await withLoopTaskGroup { group in
+                        try group.createTask { () async throws -> Void in
+                            do { try await sleep(.seconds(10)) } catch { throw Boom("while cancelled") }
+                        }
+                    }
+                }
+            } catch {
+                events.append("threw \(error)")
+            }
+            events.append("cancelling: \(currentTask()!.cancelling())")
+            try await sleep(.seconds(1))
+            events.append("next await fine \(loop.now)")
+            return events
+        }
+        #expect(
+            events == [
+                "threw unhandled errors in a TaskGroup (1 sub-exception): [Boom(while cancelled)]", "cancelling: 0",
+                "next await fine t=2.0s",
+            ]
+        )
+    }
+}

@@ -198,3 +198,26 @@ import Testing
         #expect(events == ["CancelledError(inner)", "outer cancelled: true", "t=1.0s"])
     }
 }
+
+extension WaitTests {
+    @Test func cancellingTheTaskInWaitLeavesTheFuturesAlone() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            let tasks = Self.threeTasks(loop)
+            let waiter = loop.createTask {
+                do {
+                    _ = try await wait(tasks)
+                } catch {
+                    events.append("wait threw \(error) \(loop.now)")
+                    throw error
+                }
+            }
+            loop.callLater(.milliseconds(500)) { waiter.cancel(message: "enough") }
+            try? await waiter.value
+            events.append("tasks cancelled: \(tasks.filter(\.isCancelled).count)")
+            _ = try await gather(tasks, returnExceptions: true)
+            return events
+        }
+        #expect(events == ["wait threw CancelledError(enough) t=0.5s", "tasks cancelled: 0"])
+    }
+}
