@@ -68,7 +68,7 @@ public func wait<Value>(
 /// Waits for `future` for at most `timeout`; past it, cancels the Future and throws
 /// `AsyncIOError.timeout`.
 ///
-/// Built on a `timeout` scope, as since Python 3.11: the Future is cancelled because the task
+/// Built on a `timeout` scope, as since Python 3.12: the Future is cancelled because the task
 /// awaiting it is, and this waits until it really is done before throwing. Cancelling the waiting
 /// task cancels the Future too. A zero or negative `timeout` cancels a pending Future at once.
 ///

@@ -359,3 +359,24 @@ extension TaskGroupTests {
         )
     }
 }
+
+extension TaskGroupTests {
+    @Test func aChildCanAddChildrenAndTheGroupWaitsForThemToo() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            try await withLoopTaskGroup { group in
+                try group.createTask {
+                    try await sleep(.seconds(1))
+                    try group.createTask {
+                        try await sleep(.seconds(1))
+                        events.append("grandchild done \(loop.now)")
+                    }
+                    events.append("child done \(loop.now)")
+                }
+            }
+            events.append("group done \(loop.now)")
+            return events
+        }
+        #expect(events == ["child done t=1.0s", "grandchild done t=2.0s", "group done t=2.0s"])
+    }
+}

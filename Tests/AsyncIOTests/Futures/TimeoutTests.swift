@@ -169,3 +169,21 @@ import Testing
         #expect(events == ["InvalidStateError: Cannot change state of exited Timeout"])
     }
 }
+
+extension TimeoutTests {
+    @Test func aScopeOutsideALoopTaskIsALoopStateError() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            // A Swift task on the loop (not a LoopTask) has no cancellation counts to borrow.
+            let swiftTask = Task(executorPreference: loop.taskExecutor) { () async -> String in
+                do {
+                    try await timeout(.seconds(1)) { _ in }
+                    return "entered"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            return [await swiftTask.value]
+        }
+        #expect(events == ["RuntimeError: Timeout should be used inside a task"])
+    }
+}
