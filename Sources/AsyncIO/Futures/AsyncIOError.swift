@@ -24,10 +24,13 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The loop is closed, already running, or was asked to run where it must not (asyncio's
     /// `RuntimeError` for these cases).
     case loopState(String)
-    /// A `LoopTaskGroup` or `Barrier` was used after it was shut down or broken.
+    /// A `Barrier` was used after it was broken (asyncio's `BrokenBarrierError`).
     case brokenBarrier
     /// A queue was shut down (asyncio's `QueueShutDown`).
     case queueShutDown
+    /// An argument has a value the operation cannot accept (asyncio's `ValueError`), e.g. `wait`
+    /// on no Futures at all.
+    case invalidArgument(String)
 
     public var description: String {
         switch self {
@@ -36,6 +39,7 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
         case .loopState(let message): "RuntimeError: \(message)"
         case .brokenBarrier: "BrokenBarrierError"
         case .queueShutDown: "QueueShutDown"
+        case .invalidArgument(let message): "ValueError: \(message)"
         }
     }
 }

@@ -1,0 +1,21 @@
+import AsyncIO
+
+/// An error with a name, so that stories can say which child failed.
+struct Boom: Error, Equatable, CustomStringConvertible {
+    var name: String
+    init(_ name: String) { self.name = name }
+    var description: String { "Boom(\(name))" }
+}
+
+/// A short description of an outcome, for event lists.
+func describe<Value>(_ result: Result<Value, any Error>) -> String {
+    switch result {
+    case .success(let value): "ok(\(value))"
+    case .failure(let error): "error(\(error))"
+    }
+}
+
+extension EventLoop {
+    /// The loop's time as the story writes it: "t=1.5s".
+    nonisolated var now: String { "t=\(time)" }
+}
