@@ -1,7 +1,13 @@
 // swift-tools-version:6.1
 // Benchmarks live in a package of their own so that users and CI never build them
 // (nor SwiftNIO, nor ordo-one/benchmark).
+import Foundation
 import PackageDescription
+
+// SwiftPM names a package found by path after its directory, so the library's identity is
+// whatever the clone's directory is called (CI clones into a directory of its own choosing).
+let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent
 
 let package = Package(
     name: "swift-asyncio-benchmarks",
@@ -14,8 +20,8 @@ let package = Package(
         .executableTarget(
             name: "codec-bench",
             dependencies: [
-                .product(name: "HTTP1Codec", package: "swift-asyncio"),
-                .product(name: "RESPCodec", package: "swift-asyncio"),
+                .product(name: "HTTP1Codec", package: library),
+                .product(name: "RESPCodec", package: library),
             ],
             path: "Sources/CodecBench",
             swiftSettings: [.swiftLanguageMode(.v6)]

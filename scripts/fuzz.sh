@@ -4,9 +4,9 @@
 set -euo pipefail
 seconds=${1:-60}
 cd "$(dirname "$0")/../Fuzz"
-swift build -c release --sanitize=fuzzer --sanitize=address \
+swift build -c release -Xswiftc -sanitize=fuzzer,address \
     --product HTTP1ParserFuzz --product RESPParserFuzz 2>&1 | tail -3
-bin=$(swift build -c release --sanitize=fuzzer --sanitize=address --show-bin-path)
+bin=$(swift build -c release -Xswiftc -sanitize=fuzzer,address --show-bin-path)
 mkdir -p .out
 status=0
 for pair in HTTP1ParserFuzz:http1 RESPParserFuzz:resp; do

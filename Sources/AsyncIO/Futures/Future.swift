@@ -232,26 +232,39 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     }
 
     /// Suspends the current task until the Future is done, without fetching the result.
+    ///
+    /// The task records what it waits on, and the waiter is added, in one synchronous step inside
+    /// the continuation's closure: the runtime may hop executors on the way to that closure, and a
+    /// cancellation that ran in between must find either no waiter and a `mustCancel` flag, or the
+    /// waiter in place.
     func waitUntilDone() async throws(CancelledError) {
         let task = currentLoopTaskOnThisLoop()
-        if let task {
-            try task.takeCancelRequest()
-            task.waitingOn = self
-        }
+        try task?.takeCancelRequest()
         if task == nil || task!.mayBeCancelledBySwift {
             await withTaskCancellationHandler {
-                await withUnsafeContinuation { append(.continuation($0)) }
+                await withUnsafeContinuation { suspend($0, task: task) }
             } onCancel: { [core, transfer = UnsafeTransfer(self)] in
                 // Swift cancellation arrives on the canceller's thread: hop to the loop first.
                 core.pushThreadSafe(.handle(Handle(core: core) { _ = transfer.value.cancel(message: nil) }))
             }
         } else {
-            await withUnsafeContinuation { append(.continuation($0)) }
+            await withUnsafeContinuation { suspend($0, task: task) }
         }
         if let task {
             if task.waitingOn === self { task.waitingOn = nil }
             try task.takeCancelRequest()
         }
+    }
+
+    /// Parks `continuation` until the Future completes, or resumes it at once if there is no
+    /// reason to wait any more (the Future completed, or the task was cancelled, meanwhile).
+    private func suspend(_ continuation: UnsafeContinuation<Void, Never>, task: LoopTaskState?) {
+        if isDone || task?.mustCancel == true {
+            continuation.resume()
+            return
+        }
+        task?.waitingOn = self
+        append(.continuation(continuation))
     }
 
     /// The LoopTask running this code, if it runs on this Future's loop.

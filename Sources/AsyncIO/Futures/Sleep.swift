@@ -45,7 +45,11 @@ extension LoopCore {
         let task = LoopTaskState.current.flatMap { $0.core === self ? $0 : nil }
         try task?.takeCancelRequest()
         await withUnsafeContinuation { continuation in
-            yielders.append(continuation)
+            if task?.mustCancel == true {
+                continuation.resume()
+            } else {
+                yielders.append(continuation)
+            }
         }
         try task?.takeCancelRequest()
     }

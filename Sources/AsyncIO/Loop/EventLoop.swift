@@ -28,7 +28,7 @@ public actor EventLoop {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { core.asUnownedSerialExecutor() }
 
     /// The loop as a Swift task executor, for `Task(executorPreference:)` and task groups' `addTask`.
-    public nonisolated var taskExecutor: any TaskExecutor { core }
+    public nonisolated var taskExecutor: any TaskExecutor { core.taskExecutor }
 
     // MARK: - State
 
@@ -158,11 +158,11 @@ public actor EventLoop {
         // isolated to this same loop.
         let transfer = UnsafeTransfer((task, body))
         if eagerStart {
-            Task.immediate(name: task.name, executorPreference: core) { [self] in
+            Task.immediate(name: task.name, executorPreference: core.taskExecutor) { [self] in
                 await transfer.value.0.drive(transfer.value.1, on: self)
             }
         } else {
-            Task(name: task.name, executorPreference: core) { [self] in
+            Task(name: task.name, executorPreference: core.taskExecutor) { [self] in
                 await transfer.value.0.drive(transfer.value.1, on: self)
             }
         }

@@ -4,17 +4,21 @@ import Synchronization
 public struct EventLoopStatistics: Sendable, Equatable {
     /// Iterations of the loop (asyncio's `_run_once`).
     public var iterations: Int
-    /// Swift jobs enqueued on the loop: one per task start and per task resumption. A task switch
+    /// Swift jobs queued on the loop: one per task start and per task resumption. A task switch
     /// through a Future, a `sleep(.zero)` and an await that completes later each cost one.
     public var jobs: Int
+    /// Executor hops: a running task moving between loop-isolated and nonisolated code. The
+    /// runtime hands the task back to the loop for each; the loop runs it at once, unqueued.
+    public var hops: Int
 }
 
 /// The loop's counters: single writer (the loop thread), any reader.
 final class LoopCounters: Sendable {
     let iterations = Atomic<Int>(0)
     let jobs = Atomic<Int>(0)
+    let hops = Atomic<Int>(0)
 
-    enum Counter { case iterations, jobs }
+    enum Counter { case iterations, jobs, hops }
 
     /// Adds one; only the loop thread calls this, so a relaxed load and store cannot lose counts.
     @inline(__always)
@@ -22,6 +26,7 @@ final class LoopCounters: Sendable {
         switch counter {
         case .iterations: iterations.store(iterations.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         case .jobs: jobs.store(jobs.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        case .hops: hops.store(hops.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
         }
     }
 }
@@ -31,7 +36,8 @@ extension EventLoop {
     public nonisolated var statistics: EventLoopStatistics {
         EventLoopStatistics(
             iterations: core.counters.iterations.load(ordering: .relaxed),
-            jobs: core.counters.jobs.load(ordering: .relaxed)
+            jobs: core.counters.jobs.load(ordering: .relaxed),
+            hops: core.counters.hops.load(ordering: .relaxed)
         )
     }
 }

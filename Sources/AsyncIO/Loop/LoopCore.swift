@@ -5,8 +5,18 @@ import Synchronization
 
 /// What the ready queue holds: a Swift job (a task's next slice) or a scheduled callback.
 enum ReadyItem: Sendable {
+    /// A job enqueued on the loop as serial executor: it continues code isolated to the loop.
     case job(UnownedJob)
+    /// A job enqueued on the loop as task executor: it continues nonisolated code of a task that
+    /// prefers the loop.
+    case taskJob(UnownedJob)
     case handle(Handle)
+}
+
+/// Through which of its two roles a job reached the loop.
+enum ExecutorRole {
+    case serial
+    case task
 }
 
 /// One registered file descriptor: either a handler object (a transport) or reader/writer callbacks.
@@ -34,7 +44,7 @@ final class IORegistration {
 /// (or by the thread that owns a loop that is not running); the thread-safe entry points are
 /// `enqueue` from another thread, `pushThreadSafe` and `requestStop`, which go through the inbox
 /// lock and the atomics.
-final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
+final class LoopCore: SerialExecutor, @unchecked Sendable {
     // SAFETY (for @unchecked Sendable): the loop-thread state is confined to the thread recorded in
     // `ownerThread` while the loop runs (checked by `isOnLoopThread` where it matters); the
     // cross-thread state is either atomic or guarded by `inbox`'s lock.
@@ -56,6 +66,14 @@ final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
     /// Tasks suspended in `sleep(.zero)`; resumed at the start of the next iteration's run.
     var yielders: [UnsafeContinuation<Void, Never>] = []
     private var spareInbox: [ReadyItem] = []
+    /// The job running now (its address) and the role it runs in; the pending hop of that task.
+    private var runningJob: UInt = 0
+    private var runningRole = ExecutorRole.serial
+    private var hopJob: UnownedJob?
+    private var hopRole = ExecutorRole.serial
+    /// The loop's task-executor role: the object tasks name as executor preference.
+    private(set) lazy var taskExecutor = LoopTaskExecutor(core: self)
+    private lazy var taskExecutorRef = taskExecutor.asUnownedTaskExecutor()
     /// Ready entries run since the selector was last polled; see `runOnce`.
     private var itemsSincePoll = 0
     private static let itemsBetweenPolls = 64
@@ -115,14 +133,39 @@ final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
     // MARK: - SerialExecutor / TaskExecutor
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        enqueue(UnownedJob(job), role: .serial)
+    }
+
+    /// Takes a job from the runtime, through either role.
+    ///
+    /// A job of the task that is running right now, arriving through the *other* role, is not new
+    /// work: it is the runtime moving that task between loop-isolated and nonisolated code (a
+    /// "hop", SE-0338). It runs as soon as the current job returns, ahead of the queue, as if the
+    /// task had never suspended. Through the *same* role it is a real yield (`Task.yield()`) and
+    /// queues behind everything else, FIFO.
+    @inline(__always)
+    func enqueue(_ job: UnownedJob, role: ExecutorRole) {
         if isOnLoopThread {
+            if Self.address(of: job) == runningJob, role != runningRole, hopJob == nil {
+                counters.bump(.hops)
+                hopJob = job
+                hopRole = role
+                return
+            }
             // From the loop thread: straight into the ready queue, no lock, no syscall.
             counters.bump(.jobs)
-            ready.append(.job(job))
+            ready.append(role == .serial ? .job(job) : .taskJob(job))
         } else {
-            pushThreadSafe(.job(job))
+            pushThreadSafe(role == .serial ? .job(job) : .taskJob(job))
         }
+    }
+
+    /// The address of a job, for comparison only (a task's job is the task itself).
+    @inline(__always)
+    private static func address(of job: UnownedJob) -> UInt {
+        // SAFETY: UnownedJob is a single pointer to the job; the value is only compared, never
+        // dereferenced, so a layout change could only make the hop fast path miss, never misfire.
+        unsafeBitCast(job, to: UInt.self)
     }
 
     func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -137,11 +180,29 @@ final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
 
     func isIsolatingCurrentContext() -> Bool? { isOnLoopThread }
 
-    /// Runs a job as the loop: isolated to the loop actor and with the loop as task executor, so
-    /// the runtime sees both and never hops back to us.
+    /// Runs a job in the role it came through, then any hop of the same task it caused.
+    ///
+    /// A serial-role job runs isolated to the loop with the loop as task executor; a task-role job
+    /// runs on the loop as task executor only (nonisolated). Telling the runtime exactly where it
+    /// is means it hops only when the code really changes isolation, and such hops are run at once
+    /// (see `enqueue(_:role:)`).
     @inline(__always)
-    private func run(_ job: UnownedJob) {
-        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+    private func run(_ job: UnownedJob, role: ExecutorRole) {
+        var job = job
+        var role = role
+        while true {
+            runningJob = Self.address(of: job)
+            runningRole = role
+            switch role {
+            case .serial: job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: taskExecutorRef)
+            case .task: job.runSynchronously(on: taskExecutorRef)
+            }
+            guard let hop = hopJob else { break }
+            hopJob = nil
+            job = hop
+            role = hopRole
+        }
+        runningJob = 0
     }
 
     // MARK: - Scheduling
@@ -189,7 +250,10 @@ final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
             inboxPending.store(false, ordering: .relaxed)
         }
         for item in spareInbox {
-            if case .job = item { counters.bump(.jobs) }
+            switch item {
+            case .job, .taskJob: counters.bump(.jobs)
+            case .handle: break
+            }
             ready.append(item)
         }
         spareInbox.removeAll(keepingCapacity: true)
@@ -273,7 +337,8 @@ final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
             while remaining > 0, let item = ready.popFirst() {
                 remaining -= 1
                 switch item {
-                case .job(let job): run(job)
+                case .job(let job): run(job, role: .serial)
+                case .taskJob(let job): run(job, role: .task)
                 case .handle(let handle): runHandle(handle)
                 }
             }
@@ -299,7 +364,10 @@ final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
         switch item {
         case .job(let job):
             what = "a task step"
-            run(job)
+            run(job, role: .serial)
+        case .taskJob(let job):
+            what = "a task step"
+            run(job, role: .task)
         case .handle(let handle):
             what = handle.description
             runHandle(handle)
@@ -394,5 +462,20 @@ final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
         selector.close()
         Glibc.close(wakeFD)
         return (tasks, dropped)
+    }
+}
+
+/// The loop in its role of task executor: what tasks created on the loop prefer (SE-0417).
+///
+/// A separate object from `LoopCore` (the serial executor) so that the loop knows through which
+/// role the runtime hands it a job, and can tell a task's executor hop from a real yield.
+final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+    // SAFETY: `core` outlives this object (the core owns it); enqueue is thread-safe in the core.
+    unowned(unsafe) let core: LoopCore
+
+    init(core: LoopCore) { self.core = core }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        core.enqueue(UnownedJob(job), role: .task)
     }
 }
