@@ -55,7 +55,7 @@ extension RESPParser {
 
         /// Adds a completed element; returns true when the frame has all its elements.
         @inline(__always)
-        mutating func absorb(_ value: RESPValue) -> Bool {
+        mutating func absorb(_ value: consuming RESPValue) -> Bool {
             switch kind {
             case .map, .attribute:
                 if let key = pendingKey {
@@ -72,7 +72,7 @@ extension RESPParser {
         }
 
         /// The finished value of a complete frame.
-        var value: RESPValue {
+        consuming func finish() -> RESPValue {
             switch kind {
             case .array: .array(elements)
             case .set: .set(elements)

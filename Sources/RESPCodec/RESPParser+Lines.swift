@@ -65,23 +65,35 @@ extension RESPParser {
             index += 1
         }
         let digitsStart = index
-        // Accumulate toward the sign so that Int64.min parses without overflow.
-        var value: Int64 = 0
+        // Accumulate unchecked: 19 significant digits always fit in a UInt64 (< 10^19 < 2^64), so one
+        // compare per digit replaces two overflow checks; the sign is applied once at the end.
+        var magnitude: UInt64 = 0
+        var significant = 0
         while index < end {
             let digit = input[index] &- UInt8(ascii: "0")
             if digit > 9 {
                 break
             }
-            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (next, overflow2) =
-                negative
-                ? shifted.subtractingReportingOverflow(Int64(digit))
-                : shifted.addingReportingOverflow(Int64(digit))
-            if overflow1 || overflow2 {
+            magnitude = magnitude &* 10 &+ UInt64(digit)
+            if magnitude != 0 {
+                significant &+= 1
+                if significant > 19 {
+                    throw .integerOverflow
+                }
+            }
+            index += 1
+        }
+        let value: Int64
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else {
                 throw .integerOverflow
             }
-            value = next
-            index += 1
+            value = Int64(truncatingIfNeeded: 0 &- magnitude)
+        } else {
+            guard magnitude <= UInt64(Int64.max) else {
+                throw .integerOverflow
+            }
+            value = Int64(magnitude)
         }
         // Leading zeros never overflow, so the line limit is what stops `:000…` from running forever.
         guard index - start <= limits.maxLineLength else {

@@ -113,17 +113,28 @@ public struct RESPParser: Sendable {
         }
     }
 
+    /// What parsing one element produced.
+    enum Step {
+        /// The element has not fully arrived; `readIndex` still points at its type byte.
+        case incomplete
+        /// An aggregate header was consumed and its frame pushed.
+        case opened
+        /// A complete value was consumed.
+        case value(RESPValue)
+    }
+
     /// Parses elements from `readIndex` until a top-level value completes or the input runs out.
     private mutating func parse(_ input: UnsafeBufferPointer<UInt8>) throws(RESPError) -> RESPValue? {
         while true {
-            // Step 1: one element, whole, or nil if incomplete (readIndex stays on its type byte).
-            guard let (element, end) = try parseElement(input, at: readIndex) else {
+            // Step 1: one element, whole, or nothing if incomplete (readIndex stays on its type byte).
+            var value: RESPValue
+            switch try parseElement(input) {
+            case .incomplete:
                 return nil
-            }
-            readIndex = end
-            scanned = 0
-            guard var value = element else {
+            case .opened:
                 continue  // an aggregate header: its frame was pushed, parse its first element
+            case .value(let element):
+                value = element
             }
             // Step 2: hand the value up the stack until a frame still wants more, or it is top-level.
             while !stack.isEmpty {
@@ -137,7 +148,7 @@ public struct RESPParser: Sendable {
                     stack.append(Frame(attributes: frame.pairs))
                     break
                 }
-                value = frame.value
+                value = frame.finish()
             }
             if stack.isEmpty {
                 return value
@@ -145,53 +156,67 @@ public struct RESPParser: Sendable {
         }
     }
 
-    /// Parses the element at `start`: a scalar (returned), or an aggregate header (its frame is
-    /// pushed and nil is returned as the element). Returns nil overall if the element is incomplete.
-    private mutating func parseElement(
-        _ input: UnsafeBufferPointer<UInt8>,
-        at start: Int
-    ) throws(RESPError) -> (RESPValue?, Int)? {
+    /// Parses the element at `readIndex`: a scalar, or an aggregate header whose frame is pushed.
+    ///
+    /// Advances `readIndex` past whatever it consumed; consumes nothing if the element is incomplete.
+    @inline(__always)
+    private mutating func parseElement(_ input: UnsafeBufferPointer<UInt8>) throws(RESPError) -> Step {
+        let start = readIndex
         guard start < input.count else {
-            return nil
+            return .incomplete
         }
         let type = input[start]
         switch type {
         case UInt8(ascii: "$"):
-            guard let (length, header) = try readLength(input, start, allowNull: true) else { return nil }
+            guard let (length, header) = try readLength(input, start, allowNull: true) else { return .incomplete }
             if length < 0 {
-                return (.nullBulkString, header)
+                return consumed(.nullBulkString, until: header)
             }
-            guard let end = try payloadEnd(input, header, length) else { return nil }
-            return (.bulkString(copy(input, header, length)), end)
+            guard let end = try payloadEnd(input, header, length) else { return .incomplete }
+            return consumed(.bulkString(copy(input, header, length)), until: end)
         case UInt8(ascii: ":"):
-            guard let (value, end) = try readInteger(input, from: start + 1) else { return nil }
-            return (.integer(value), end)
+            guard let (value, end) = try readInteger(input, from: start + 1) else { return .incomplete }
+            return consumed(.integer(value), until: end)
         case UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: ">"), UInt8(ascii: "%"), UInt8(ascii: "|"):
             let allowNull = type == UInt8(ascii: "*")
-            guard let (count, header) = try readCount(input, start, allowNull: allowNull) else { return nil }
+            guard let (count, header) = try readCount(input, start, allowNull: allowNull) else { return .incomplete }
             if count < 0 {
-                return (.nullArray, header)
+                return consumed(.nullArray, until: header)
             }
-            return (try openAggregate(type: type, count: count), header)
+            let empty = try openAggregate(type: type, count: count)
+            readIndex = header
+            scanned = 0
+            guard let empty else {
+                return .opened
+            }
+            return .value(empty)
         case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: ","), UInt8(ascii: "("), UInt8(ascii: "#"),
             UInt8(ascii: "_"):
-            guard let lineEnd = try findLineEnd(input, from: start + 1) else { return nil }
+            guard let lineEnd = try findLineEnd(input, from: start + 1) else { return .incomplete }
             let value = try lineValue(type: type, input, start + 1, lineEnd)
-            return (value, lineEnd + 2)
+            return consumed(value, until: lineEnd + 2)
         case UInt8(ascii: "!"), UInt8(ascii: "="):
-            guard let (length, header) = try readLength(input, start, allowNull: false) else { return nil }
-            guard let end = try payloadEnd(input, header, length) else { return nil }
+            guard let (length, header) = try readLength(input, start, allowNull: false) else { return .incomplete }
+            guard let end = try payloadEnd(input, header, length) else { return .incomplete }
             if type == UInt8(ascii: "!") {
-                return (.blobError(copy(input, header, length)), end)
+                return consumed(.blobError(copy(input, header, length)), until: end)
             }
             guard length >= 4, input[header + 3] == UInt8(ascii: ":") else {
                 throw .invalidVerbatimString
             }
             let format = RESPVerbatimFormat(input[header], input[header + 1], input[header + 2])
-            return (.verbatimString(format: format, text: copy(input, header + 4, length - 4)), end)
+            return consumed(.verbatimString(format: format, text: copy(input, header + 4, length - 4)), until: end)
         default:
             throw .unknownType(type)
         }
+    }
+
+    /// Marks the bytes up to `end` consumed and returns `value` as the step's result.
+    @inline(__always)
+    private mutating func consumed(_ value: consuming RESPValue, until end: Int) -> Step {
+        readIndex = end
+        scanned = 0
+        return .value(value)
     }
 
     /// Pushes the frame for an aggregate header, or returns the value at once if it is empty.

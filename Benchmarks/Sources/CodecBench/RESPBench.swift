@@ -18,46 +18,57 @@ private func countNodes(_ value: RESPValue) -> Int {
     }
 }
 
+/// One pass over `input` in `slice`-byte feeds; returns the number of top-level replies.
+///
+/// A free function taking the parser `inout`, not a closure capturing it, so that no dynamic
+/// exclusivity check runs per access.
+private func respPass(
+    _ parser: inout RESPParser,
+    _ input: UnsafeRawBufferPointer,
+    slice: Int,
+    nodes: inout Int,
+    countingNodes: Bool
+) throws(RESPError) -> Int {
+    var messages = 0
+    var offset = 0
+    while offset < input.count {
+        let end = min(offset + slice, input.count)
+        parser.feed(UnsafeRawBufferPointer(rebasing: input[offset..<end]))
+        offset = end
+        while let value = try parser.next() {
+            messages += 1
+            if countingNodes {
+                nodes += countNodes(value)
+            }
+        }
+    }
+    return messages
+}
+
 /// Runs the RESP benchmark on `input` and prints the `impl=` line; returns the exit status.
 func runRESPBench(name: String, input: [UInt8], options: BenchOptions) -> Int32 {
     let slice = options.slice > 0 ? options.slice : 16384
     var parser = RESPParser()
     var nodes = 0
-    var failed: RESPError?
+    // SAFETY: a private copy of the input that lives until this function returns (the defer), so
+    // `view` never dangles while the passes run.
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: input.count, alignment: 16)
+    defer { bytes.deallocate() }
+    bytes.copyBytes(from: input)
+    let view = UnsafeRawBufferPointer(bytes)
 
-    // One pass over the file; returns the number of top-level replies.
-    func pass(countingNodes: Bool) -> Int {
-        var messages = 0
-        input.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(offset + slice, bytes.count)
-                // SAFETY: `offset..<end` lies within `bytes`, which outlives this call.
-                parser.feed(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-                offset = end
-                do throws(RESPError) {
-                    while let value = try parser.next() {
-                        messages += 1
-                        if countingNodes {
-                            nodes += countNodes(value)
-                        }
-                    }
-                } catch {
-                    failed = error
-                    return
-                }
-            }
-        }
-        return messages
-    }
-
-    let messages = pass(countingNodes: true)
-    if let failed {
-        print("codec-bench: parse error \(failed)")
+    let messages: Int
+    do {
+        messages = try respPass(&parser, view, slice: slice, nodes: &nodes, countingNodes: true)
+    } catch {
+        print("codec-bench: parse error \(error)")
         return 1
     }
-    guard let (median, iterations) = measure(options: options, expected: messages, pass: { pass(countingNodes: false) })
-    else {
+    var unused = 0
+    let result = measure(options: options, expected: messages) {
+        (try? respPass(&parser, view, slice: slice, nodes: &unused, countingNodes: false)) ?? -1
+    }
+    guard let (median, iterations) = result else {
         print("codec-bench: a timed pass disagreed with the verification pass")
         return 1
     }
