@@ -37,6 +37,8 @@ extension ArraySlice: RESPCommandArgument where Element == UInt8 {
     public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
 }
 
+// SAFETY: the caller keeps the pointed-to bytes alive and unmutated for the `encodeCommand` call;
+// they are copied into the output buffer and no pointer is kept.
 extension UnsafeRawBufferPointer: RESPCommandArgument {
     /// The byte count.
     public var respPayloadCount: Int { count }

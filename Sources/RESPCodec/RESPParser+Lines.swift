@@ -55,6 +55,7 @@ extension RESPParser {
     ///   past 64 bits; `invalidLineEnding` for CR not followed by LF; `lineTooLong`.
     @inline(__always)
     func readInteger(_ input: UnsafeBufferPointer<UInt8>, from start: Int) throws(RESPError) -> (Int64, Int)? {
+        // SAFETY: `input` is read only at indices checked against `end` (its count) just before.
         let end = input.count
         var index = start
         guard index < end else {
@@ -120,6 +121,7 @@ extension RESPParser {
     /// line fed in small pieces is searched once, and fails once it passes `maxLineLength`.
     mutating func findLineEnd(_ input: UnsafeBufferPointer<UInt8>, from start: Int) throws(RESPError) -> Int? {
         let maxLength = limits.maxLineLength
+        // SAFETY: `input` is read only below `stop` and `input.count`, each checked before the read.
         // Look at no more than one byte past the longest allowed line.
         let stop = min(input.count, start + maxLength + 1)
         var index = start + scanned
@@ -157,6 +159,8 @@ extension RESPParser {
         _ start: Int,
         _ end: Int
     ) throws(RESPError) -> RESPValue {
+        // SAFETY: `start..<end` is the line `findLineEnd` found inside `input`; the view does not
+        // outlive `input`, and `Array(line)` copies out what a value keeps.
         let line = UnsafeBufferPointer(rebasing: input[start..<end])
         switch type {
         case UInt8(ascii: "+"):
@@ -196,6 +200,7 @@ extension RESPParser {
         if index < line.count && (line[index] == UInt8(ascii: "-") || line[index] == UInt8(ascii: "+")) {
             index += 1
         }
+        // SAFETY: `index` is 0 or 1 and at most `line.count`, so the rebased view lies inside `line`.
         let rest = UnsafeBufferPointer(rebasing: line[index...])
         if rest.elementsEqual("inf".utf8) {
             return line[0] == UInt8(ascii: "-") ? -.infinity : .infinity

@@ -69,6 +69,7 @@ public struct RESPParser: Sendable {
 
     /// Appends bytes received from the peer.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        // SAFETY: the caller's bytes are copied into `buffer` before this returns; no pointer is kept.
         compact()
         buffer.append(contentsOf: bytes)
     }
@@ -76,6 +77,7 @@ public struct RESPParser: Sendable {
     /// Appends bytes received from the peer.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         compact()
+        // SAFETY: the contiguous view is only read by `append`, inside the closure that lends it.
         let done: Void? = bytes.withContiguousStorageIfAvailable { buffer.append(contentsOf: $0) }
         if done == nil {
             buffer.append(contentsOf: bytes)
@@ -93,6 +95,9 @@ public struct RESPParser: Sendable {
         }
         let bytes = buffer  // a retain, not a copy: `buffer` is not mutated while parsing
         do {
+            // SAFETY: the pointer is used only inside the closure, while `bytes` keeps the storage
+            // alive and unmutated; every index is checked against `input.count` before it is read,
+            // and values copy their bytes out (`copy`) before the closure returns.
             return try bytes.withUnsafeBufferPointer { (input) throws(RESPError) -> RESPValue? in
                 try parse(input)
             }
@@ -162,6 +167,8 @@ public struct RESPParser: Sendable {
     @inline(__always)
     private mutating func parseElement(_ input: UnsafeBufferPointer<UInt8>) throws(RESPError) -> Step {
         let start = readIndex
+        // SAFETY: `input` is read at `start` only after the bounds check; the helpers below check
+        // every further index against `input.count` themselves.
         guard start < input.count else {
             return .incomplete
         }
@@ -247,6 +254,7 @@ public struct RESPParser: Sendable {
         _ start: Int,
         _ length: Int
     ) throws(RESPError) -> Int? {
+        // SAFETY: `input` is read at `crIndex` and `crIndex + 1` only after checking them against its count.
         let crIndex = start + length
         guard crIndex + 2 <= input.count else {
             if crIndex < input.count && input[crIndex] != 13 {
@@ -263,6 +271,7 @@ public struct RESPParser: Sendable {
     /// Copies `count` bytes at `start` into a new owned array.
     @inline(__always)
     private func copy(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> [UInt8] {
+        // SAFETY: callers pass a range that `payloadEnd` or `findLineEnd` found inside `input`.
         Array(UnsafeBufferPointer(rebasing: input[start..<(start + count)]))
     }
 }

@@ -44,6 +44,8 @@ private final class RedisServer {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(fd) }
             var address = loopback(port)
+            // SAFETY: sockaddr_in is layout-compatible with sockaddr for bind(2), and the pointer
+            // does not escape the call.
             let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -73,6 +75,7 @@ private func exchange(port: UInt16, request: [UInt8]) throws -> [UInt8] {
     while true {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = loopback(port)
+        // SAFETY: as in `freePort`: sockaddr_in rebound to sockaddr for connect(2), not escaping.
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -88,6 +91,7 @@ private func exchange(port: UInt16, request: [UInt8]) throws -> [UInt8] {
     defer { close(fd) }
     var timeout = timeval(tv_sec: 10, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    // SAFETY: send(2) and recv(2) read or write only within the lent buffers, during the call.
     let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     guard sent == request.count else { throw POSIXError(.EIO) }
     var received: [UInt8] = []

@@ -33,6 +33,7 @@ private func respPass(
     var offset = 0
     while offset < input.count {
         let end = min(offset + slice, input.count)
+        // SAFETY: `offset..<end` lies inside `input`, which the caller keeps alive for the pass.
         parser.feed(UnsafeRawBufferPointer(rebasing: input[offset..<end]))
         offset = end
         while let value = try parser.next() {
