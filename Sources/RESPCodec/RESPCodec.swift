@@ -1,1 +1,0 @@
-/// RESPCodec: a sans-I/O RESP2/RESP3 parser and encoder with hard limits.

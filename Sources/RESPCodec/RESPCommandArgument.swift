@@ -1,0 +1,61 @@
+/// A value that can be written as one bulk string argument of a command without an intermediate copy.
+///
+/// `String`, `Substring`, `[UInt8]`, `ArraySlice<UInt8>`, `UnsafeRawBufferPointer` and the fixed-width
+/// integers conform; integers are written as their decimal text, as Redis expects (`EXPIRE key 10`).
+public protocol RESPCommandArgument {
+    /// The number of payload bytes ``appendRESPPayload(to:)`` will write.
+    var respPayloadCount: Int { get }
+    /// Appends the payload bytes, without the `$n\r\n` header or trailing CRLF.
+    func appendRESPPayload(to buffer: inout [UInt8])
+}
+
+extension String: RESPCommandArgument {
+    /// The UTF-8 length.
+    public var respPayloadCount: Int { utf8.count }
+    /// Appends the UTF-8 bytes.
+    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+}
+
+extension Substring: RESPCommandArgument {
+    /// The UTF-8 length.
+    public var respPayloadCount: Int { utf8.count }
+    /// Appends the UTF-8 bytes.
+    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+}
+
+extension Array: RESPCommandArgument where Element == UInt8 {
+    /// The byte count.
+    public var respPayloadCount: Int { count }
+    /// Appends the bytes.
+    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+}
+
+extension ArraySlice: RESPCommandArgument where Element == UInt8 {
+    /// The byte count.
+    public var respPayloadCount: Int { count }
+    /// Appends the bytes.
+    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+}
+
+// SAFETY: the caller keeps the pointed-to bytes alive and unmutated for the `encodeCommand` call;
+// they are copied into the output buffer and no pointer is kept.
+extension UnsafeRawBufferPointer: RESPCommandArgument {
+    /// The byte count.
+    public var respPayloadCount: Int { count }
+    /// Appends the bytes.
+    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+}
+
+extension Int: RESPCommandArgument {
+    /// The length of the decimal text.
+    public var respPayloadCount: Int { RESPEncoder.decimalCount(Int64(self)) }
+    /// Appends the decimal text.
+    public func appendRESPPayload(to buffer: inout [UInt8]) { RESPEncoder.appendDecimal(Int64(self), to: &buffer) }
+}
+
+extension Int64: RESPCommandArgument {
+    /// The length of the decimal text.
+    public var respPayloadCount: Int { RESPEncoder.decimalCount(self) }
+    /// Appends the decimal text.
+    public func appendRESPPayload(to buffer: inout [UInt8]) { RESPEncoder.appendDecimal(self, to: &buffer) }
+}
