@@ -1,0 +1,95 @@
+import HTTPTypes
+
+/// One field line as it arrived: name and value as slices of the parsed bytes.
+public struct HTTPFieldLine: Hashable, Sendable {
+    /// The field name, with its original case.
+    public var name: ArraySlice<UInt8>
+    /// The field value, without leading and trailing whitespace.
+    public var value: ArraySlice<UInt8>
+}
+
+/// The field lines of a head or trailer section, read lazily from the bytes they arrived in.
+///
+/// The parser validated every line and counted them, but stored no per-field offsets: iterating
+/// re-finds each colon and CRLF, which is cheap on validated bytes and costs nothing for fields the
+/// caller never looks at. No field is copied until the caller asks for `String`s or `HTTPFields`.
+public struct HTTPFieldLines: Sequence, Sendable {
+    /// The bytes of the section (offsets below are relative to their `startIndex`).
+    let bytes: ArraySlice<UInt8>
+    /// Offset of the first field line.
+    let start: Int
+    /// The number of field lines.
+    public let count: Int
+
+    init(bytes: ArraySlice<UInt8>, start: Int, count: Int) {
+        self.bytes = bytes
+        self.start = start
+        self.count = count
+    }
+
+    /// Iterates over the field lines in order.
+    public struct Iterator: IteratorProtocol {
+        let bytes: ArraySlice<UInt8>
+        var position: Int
+        var remaining: Int
+
+        /// Returns the next field line, or nil after the last one.
+        public mutating func next() -> HTTPFieldLine? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            // The line is valid: name ":" OWS value OWS CRLF, with no CR before its CRLF.
+            let nameStart = position
+            var i = nameStart
+            while bytes[i] != ASCII.colon { i += 1 }
+            let nameEnd = i
+            i += 1
+            while bytes[i] == ASCII.space || bytes[i] == ASCII.tab { i += 1 }
+            let valueStart = i
+            while bytes[i] != ASCII.cr { i += 1 }
+            var valueEnd = i
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == ASCII.space || bytes[valueEnd - 1] == ASCII.tab) {
+                valueEnd -= 1
+            }
+            position = i + 2
+            return HTTPFieldLine(name: bytes[nameStart..<nameEnd], value: bytes[valueStart..<valueEnd])
+        }
+    }
+
+    /// Returns an iterator over the field lines.
+    public func makeIterator() -> Iterator {
+        Iterator(bytes: bytes, position: bytes.startIndex + start, remaining: count)
+    }
+
+    /// The value of the first field with this name (ASCII case-insensitive), as bytes.
+    public func first(named name: String) -> ArraySlice<UInt8>? {
+        let wanted = Array(name.utf8)
+        for line in self where line.name.count == wanted.count {
+            if zip(line.name, wanted).allSatisfy({ asciiLowercase($0) == asciiLowercase($1) }) { return line.value }
+        }
+        return nil
+    }
+
+    /// Converts the lines to swift-http-types' `HTTPFields`.
+    ///
+    /// Names and values were validated by the parser, so no line is dropped or altered, except
+    /// Host when `excludingHost` is true (a request carries it as `HTTPRequest.authority`).
+    public func makeHTTPFields(excludingHost: Bool = false) -> HTTPFields {
+        var fields = HTTPFields()
+        fields.reserveCapacity(count)
+        for line in self {
+            if excludingHost && line.name.count == 4 && line.name.map(asciiLowercase) == Array("host".utf8) {
+                continue
+            }
+            // The parser only accepts token names, which are exactly the names HTTPField.Name
+            // accepts, so the initializer cannot fail here.
+            guard let name = HTTPField.Name(String(decoding: line.name, as: UTF8.self)) else { continue }
+            fields.append(HTTPField(name: name, value: line.value))
+        }
+        return fields
+    }
+}
+
+@inline(__always)
+func asciiLowercase(_ b: UInt8) -> UInt8 {
+    b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+}

@@ -1,0 +1,119 @@
+import HTTPTypes
+
+/// The HTTP version of a message; the parsers accept exactly these two.
+public enum HTTPVersion: Hashable, Sendable {
+    /// HTTP/1.0: close after each message unless `Connection: keep-alive`.
+    case http1_0
+    /// HTTP/1.1: keep-alive unless `Connection: close`.
+    case http1_1
+}
+
+/// The parsed head of a request: start line, framing decision and lazily read fields.
+///
+/// A head keeps the bytes it was parsed from (a slice of the caller's feed, or of the parser's
+/// carry buffer when the head arrived split) and offsets into them, so producing it allocates
+/// nothing. Convert it to swift-http-types' `HTTPRequest` with ``makeHTTPRequest(scheme:)`` at
+/// the edge where a handler needs one.
+public struct RequestHead: Sendable {
+    /// The raw bytes of the head, from the request line to the final empty line.
+    public let bytes: ArraySlice<UInt8>
+    let methodStart: Int
+    let methodEnd: Int
+    let targetStart: Int
+    let targetEnd: Int
+    let hostStart: Int
+    let hostEnd: Int
+    let hasHost: Bool
+    /// The HTTP version of the request.
+    public let version: HTTPVersion
+    /// How the request body is delimited.
+    public let framing: BodyFraming
+    /// Whether the connection stays open after this request (version and `Connection`).
+    public let keepAlive: Bool
+    /// Whether the client sent `Expect: 100-continue` (HTTP/1.1) and waits for a 100 before the body.
+    public let expectsContinue: Bool
+    /// Whether the client asks to switch protocols (`Upgrade` with a `Connection: upgrade` option).
+    public let isUpgrade: Bool
+    /// The field lines, read lazily from ``bytes``.
+    public let fields: HTTPFieldLines
+
+    init(bytes: ArraySlice<UInt8>, parsed: ParsedRequestHead) {
+        self.bytes = bytes
+        methodStart = parsed.methodStart
+        methodEnd = parsed.methodEnd
+        targetStart = parsed.targetStart
+        targetEnd = parsed.targetEnd
+        hasHost = parsed.known.hostCount > 0
+        hostStart = parsed.known.hostStart
+        hostEnd = parsed.known.hostEnd
+        version = parsed.version
+        framing = parsed.framing
+        keepAlive = parsed.keepAlive
+        expectsContinue = parsed.version == .http1_1 && parsed.known.expectContinue
+        isUpgrade = parsed.known.upgradeSeen && parsed.known.connectionUpgrade
+        fields = HTTPFieldLines(bytes: bytes, start: parsed.fieldsStart, count: parsed.fieldCount)
+    }
+
+    /// The method as it appeared (a token, case-sensitive).
+    public var methodBytes: ArraySlice<UInt8> {
+        bytes[bytes.startIndex + methodStart..<bytes.startIndex + methodEnd]
+    }
+
+    /// The request-target as it appeared.
+    public var targetBytes: ArraySlice<UInt8> {
+        bytes[bytes.startIndex + targetStart..<bytes.startIndex + targetEnd]
+    }
+
+    /// The value of the Host field, if there was one.
+    public var hostBytes: ArraySlice<UInt8>? {
+        hasHost ? bytes[bytes.startIndex + hostStart..<bytes.startIndex + hostEnd] : nil
+    }
+
+    /// The method as swift-http-types' currency type.
+    public var method: HTTPRequest.Method {
+        // The parser accepted only a token, which is exactly what Method accepts.
+        HTTPRequest.Method(String(decoding: methodBytes, as: UTF8.self))!
+    }
+
+    /// The request-target as a string.
+    public var target: String { String(decoding: targetBytes, as: UTF8.self) }
+
+    /// Builds swift-http-types' `HTTPRequest`: method, scheme, authority, path and fields.
+    ///
+    /// The authority comes from an absolute-form or authority-form target, else from Host; the
+    /// Host field itself is then left out of `headerFields`, as swift-http-types expects.
+    /// `scheme` is what the connection uses (`"https"` behind TLS); a CONNECT request has none.
+    public func makeHTTPRequest(scheme: String = "http") -> HTTPRequest {
+        let method = self.method
+        let target = self.target
+        let host = hostBytes.map { String(decoding: $0, as: UTF8.self) }
+        let fields = self.fields.makeHTTPFields(excludingHost: true)
+        if method == .connect {
+            return HTTPRequest(method: method, scheme: nil, authority: target, path: nil, headerFields: fields)
+        }
+        if target.utf8.first == ASCII.slash || target == "*" {
+            return HTTPRequest(method: method, scheme: scheme, authority: host, path: target, headerFields: fields)
+        }
+        // absolute-form: scheme "://" authority path-abempty [ "?" query ]
+        guard let colon = target.firstIndex(of: ":") else {
+            return HTTPRequest(method: method, scheme: scheme, authority: host, path: target, headerFields: fields)
+        }
+        let targetScheme = String(target[..<colon]).lowercased()
+        var rest = target[target.index(after: colon)...]
+        guard rest.hasPrefix("//") else {
+            return HTTPRequest(
+                method: method,
+                scheme: targetScheme,
+                authority: host,
+                path: String(rest),
+                headerFields: fields
+            )
+        }
+        rest = rest.dropFirst(2)
+        let pathStart = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let authority = String(rest[..<pathStart])
+        var path = String(rest[pathStart...])
+        if path.isEmpty || path.first == "?" { path = "/" + path }
+        return HTTPRequest(method: method, scheme: targetScheme, authority: authority, path: path, headerFields: fields)
+    }
+}

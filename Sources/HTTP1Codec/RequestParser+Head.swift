@@ -1,0 +1,175 @@
+// The request head grammar: request line, then field lines (FieldSection.swift), then the
+// framing decision. One pass, offsets only, no allocation.
+
+/// The facts the request-head parser extracts, as offsets into the head's bytes.
+struct ParsedRequestHead {
+    var methodStart = 0
+    var methodEnd = 0
+    var targetStart = 0
+    var targetEnd = 0
+    var version = HTTPVersion.http1_1
+    var fieldsStart = 0
+    var fieldCount = 0
+    var known = KnownFields()
+    var framing = BodyFraming.none
+    var keepAlive = true
+
+    /// Parses a head at `p`; returns its length when complete, nil when more bytes are needed.
+    @inline(__always)
+    mutating func parse(
+        _ p: UnsafePointer<UInt8>,
+        count end: Int,
+        limits: HTTPParserLimits
+    )
+        throws(HTTPParseError) -> Int?
+    {
+        let classes = byteClasses
+        var i = 0
+        // Skip empty lines before the request line (RFC 9112 §2.2); they count towards the head.
+        while i < end && p[i] == ASCII.cr {
+            guard i + 1 < end else { return nil }
+            guard p[i + 1] == ASCII.lf else { throw .bareCR }
+            i += 2
+            if i > limits.maxHeadLength { throw .headTooLarge }
+        }
+        let lineStart = i
+
+        // method SP
+        methodStart = i
+        while i < end && classes[Int(p[i])] & ByteClass.token != 0 { i += 1 }
+        try checkRequestLine(i, lineStart, limits)
+        guard i < end else { return nil }
+        guard p[i] == ASCII.space, i > methodStart else {
+            if p[i] == ASCII.lf { throw .bareLF }
+            throw .invalidMethod
+        }
+        methodEnd = i
+        i += 1
+
+        // request-target SP
+        targetStart = i
+        while i < end && classes[Int(p[i])] & ByteClass.target != 0 { i += 1 }
+        try checkRequestLine(i, lineStart, limits)
+        guard i < end else { return nil }
+        guard p[i] == ASCII.space, i > targetStart else {
+            if p[i] == ASCII.lf { throw .bareLF }
+            throw i == targetStart ? .invalidStartLine : .invalidRequestTarget
+        }
+        targetEnd = i
+        i += 1
+
+        // HTTP-version CRLF
+        guard i + 10 <= end else {
+            try checkRequestLine(end, lineStart, limits)
+            return nil
+        }
+        version = try parseVersion(p + i)
+        i += 8
+        try checkRequestLine(i, lineStart, limits)
+        guard p[i] == ASCII.cr else { throw p[i] == ASCII.lf ? .bareLF : .invalidVersion }
+        guard p[i + 1] == ASCII.lf else { throw .bareCR }
+        i += 2
+        try checkTarget(p, classes)
+
+        // field lines, empty line
+        fieldsStart = i
+        guard
+            let (headEnd, count) = try parseFieldLines(
+                p,
+                start: i,
+                end: end,
+                sectionStart: 0,
+                limits: limits,
+                known: &known
+            )
+        else { return nil }
+        fieldCount = count
+        try decideFraming(limits)
+        return headEnd
+    }
+
+    @inline(__always)
+    private func checkRequestLine(_ i: Int, _ lineStart: Int, _ limits: HTTPParserLimits) throws(HTTPParseError) {
+        if i - lineStart > limits.maxRequestLineLength { throw .requestLineTooLong }
+        if i > limits.maxHeadLength { throw .headTooLarge }
+    }
+
+    /// Checks that the target has the form its method requires (RFC 9112 §3.2).
+    private func checkTarget(_ p: UnsafePointer<UInt8>, _ classes: UnsafePointer<UInt8>) throws(HTTPParseError) {
+        let target = p + targetStart
+        let count = targetEnd - targetStart
+        let method = p + methodStart
+        let methodCount = methodEnd - methodStart
+        if equalsExactly(method, methodCount, "CONNECT") {
+            // authority-form: host ":" port, nothing else.
+            var colon = -1
+            for i in 0..<count {
+                switch target[i] {
+                case ASCII.slash, UInt8(ascii: "?"), UInt8(ascii: "@"): throw .invalidRequestTarget
+                case ASCII.colon: colon = i
+                default: continue
+                }
+            }
+            guard colon > 0, colon < count - 1 else { throw .invalidRequestTarget }
+            for i in (colon + 1)..<count where target[i] &- ASCII.zero >= 10 { throw .invalidRequestTarget }
+            return
+        }
+        if count == 1 && target[0] == UInt8(ascii: "*") {
+            guard equalsExactly(method, methodCount, "OPTIONS") else { throw .invalidRequestTarget }
+            return
+        }
+        if target[0] == ASCII.slash { return }
+        // absolute-form: scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+        var i = 0
+        while i < count {
+            let b = target[i]
+            let isAlpha = (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A
+            if b == ASCII.colon && i > 0 { return }
+            let isSchemeByte =
+                isAlpha
+                || (i > 0
+                    && (b &- ASCII.zero < 10 || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
+                        || b == UInt8(ascii: ".")))
+            guard isSchemeByte else { throw .invalidRequestTarget }
+            i += 1
+        }
+        throw .invalidRequestTarget
+    }
+
+    /// Decides framing and keep-alive from the known fields (RFC 9112 §6.3, §9.3).
+    private mutating func decideFraming(_ limits: HTTPParserLimits) throws(HTTPParseError) {
+        if version == .http1_1 && known.hostCount == 0 { throw .missingHost }
+        if known.transferEncodingSeen {
+            if version == .http1_0 { throw .transferEncodingInHTTP10 }
+            if known.contentLengthCount > 0 { throw .contentLengthWithTransferEncoding }
+            guard
+                known.transferEncodingChunkedLast, known.transferEncodingChunkedCount == 1,
+                !known.transferEncodingEmptyElement
+            else { throw .invalidTransferEncoding }
+            if known.transferEncodingOtherCoding { throw .unsupportedTransferCoding }
+            framing = .chunked
+        } else if known.contentLengthCount == 1 {
+            if known.contentLength > limits.maxBodyLength { throw .bodyTooLarge }
+            framing = .contentLength(known.contentLength)
+        } else {
+            framing = .none
+        }
+        keepAlive =
+            version == .http1_1
+            ? !known.connectionClose
+            : known.connectionKeepAlive && !known.connectionClose
+    }
+}
+
+/// Parses `HTTP/DIGIT.DIGIT` at `p` (8 bytes are available).
+@inline(__always)
+func parseVersion(_ p: UnsafePointer<UInt8>) throws(HTTPParseError) -> HTTPVersion {
+    guard equalsExactly(p, 5, "HTTP/"), p[5] &- ASCII.zero < 10, p[6] == UInt8(ascii: "."), p[7] &- ASCII.zero < 10
+    else { throw .invalidVersion }
+    guard p[5] == UInt8(ascii: "1") else { throw .unsupportedVersion }
+    switch p[7] {
+    case UInt8(ascii: "1"): return .http1_1
+    case UInt8(ascii: "0"): return .http1_0
+    default: throw .unsupportedVersion
+    }
+}
