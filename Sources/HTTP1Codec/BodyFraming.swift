@@ -19,7 +19,7 @@ enum BodyStep {
     /// Body bytes, a slice of what the caller fed.
     case data(ArraySlice<UInt8>)
     /// The body ended; for a chunked body, the trailer section (possibly just CRLF).
-    case end(ArraySlice<UInt8>?, trailerCount: Int)
+    case end(Section?, trailerCount: Int)
 }
 
 /// Cuts a body out of an ``InputBuffer`` according to its ``BodyFraming``.
@@ -60,34 +60,31 @@ struct BodyDecoder {
             case .done:
                 return .end(nil, trailerCount: 0)
             case .length(let remaining):
-                guard !input.bytes.isEmpty else {
+                guard !input.isEmpty else {
                     if input.eof { throw .unexpectedEOF }
                     return nil
                 }
-                let piece = input.bytes.prefix(remaining)
-                input.bytes = input.bytes.dropFirst(piece.count)
+                let piece = input.take(upTo: remaining)
                 state = remaining == piece.count ? .done : .length(remaining - piece.count)
                 return .data(piece)
             case .untilClose:
-                guard !input.bytes.isEmpty else {
+                guard !input.isEmpty else {
                     if input.eof {
                         state = .done
                         continue
                     }
                     return nil
                 }
-                total += input.bytes.count
+                let piece = input.take(upTo: Int.max)
+                total += piece.count
                 if total > limits.maxBodyLength { throw .bodyTooLarge }
-                let piece = input.bytes
-                input.bytes = []
                 return .data(piece)
             case .chunkData(let remaining):
-                guard !input.bytes.isEmpty else {
+                guard !input.isEmpty else {
                     if input.eof { throw .unexpectedEOF }
                     return nil
                 }
-                let piece = input.bytes.prefix(remaining)
-                input.bytes = input.bytes.dropFirst(piece.count)
+                let piece = input.take(upTo: remaining)
                 state = remaining == piece.count ? .chunkCR : .chunkData(remaining - piece.count)
                 return .data(piece)
             case .chunkCR, .chunkLF, .chunkLine:
@@ -98,14 +95,14 @@ struct BodyDecoder {
             case .trailers:
                 var count = 0
                 let section = try input.nextSection(initialMatch: afterCRLFMatch, limit: limits.maxHeadLength) {
-                    buffer throws(HTTPParseError) in
+                    base,
+                    available throws(HTTPParseError) in
                     var ignored = KnownFields()
-                    guard let base = buffer.baseAddress else { return nil }
                     guard
                         let (end, fieldCount) = try parseFieldLines(
                             base,
                             start: 0,
-                            end: buffer.count,
+                            end: available,
                             sectionStart: 0,
                             limits: limits,
                             known: &ignored
@@ -133,8 +130,12 @@ struct BodyDecoder {
         throws(HTTPParseError) -> Bool
     {
         let classes = byteClasses
-        while let b = input.bytes.first {
-            input.bytes = input.bytes.dropFirst()
+        while true {
+            switch state {
+            case .chunkCR, .chunkLF, .chunkLine: break
+            default: return true
+            }
+            guard let b = input.popFirst() else { return false }
             switch state {
             case .chunkCR:
                 guard b == ASCII.cr else { throw .invalidChunkTerminator }
@@ -182,6 +183,5 @@ struct BodyDecoder {
                 return true
             }
         }
-        return false
     }
 }

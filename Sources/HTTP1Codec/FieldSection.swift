@@ -5,14 +5,16 @@
 ///
 /// Filled in while the field lines are validated, so that no second pass over the head is
 /// needed; every other field stays as raw bytes in the head.
+///
+/// Kept small (offsets are 32-bit, counts saturate) because it is built for every head.
 struct KnownFields {
-    var hostCount = 0
-    var hostStart = 0
-    var hostEnd = 0
-    var contentLengthCount = 0
     var contentLength = 0
+    var hostStart: UInt32 = 0
+    var hostEnd: UInt32 = 0
+    var hostSeen = false
+    var contentLengthSeen = false
     var transferEncodingSeen = false
-    var transferEncodingChunkedCount = 0
+    var transferEncodingChunkedCount: UInt8 = 0
     var transferEncodingChunkedLast = false
     var transferEncodingOtherCoding = false
     var transferEncodingEmptyElement = false
@@ -140,8 +142,8 @@ private func noteKnownField(
     let nameCount = nameEnd - nameStart
     switch nameCount {
     case 4 where equalsLowercased(name, 4, "host"):
-        known.hostCount += 1
-        guard known.hostCount == 1 else { throw .duplicateHost }
+        guard !known.hostSeen else { throw .duplicateHost }
+        known.hostSeen = true
         for i in valueStart..<valueEnd {
             switch p[i] {
             case ASCII.space, ASCII.tab, ASCII.slash, UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: "@"),
@@ -150,11 +152,11 @@ private func noteKnownField(
             default: continue
             }
         }
-        known.hostStart = valueStart
-        known.hostEnd = valueEnd
+        known.hostStart = UInt32(truncatingIfNeeded: valueStart)
+        known.hostEnd = UInt32(truncatingIfNeeded: valueEnd)
     case 14 where equalsLowercased(name, 14, "content-length"):
-        known.contentLengthCount += 1
-        guard known.contentLengthCount == 1 else { throw .duplicateContentLength }
+        guard !known.contentLengthSeen else { throw .duplicateContentLength }
+        known.contentLengthSeen = true
         guard valueEnd > valueStart, valueEnd - valueStart <= 18 else { throw .invalidContentLength }
         var value = 0
         for i in valueStart..<valueEnd {
@@ -169,7 +171,7 @@ private func noteKnownField(
             if count == 0 {
                 known.transferEncodingEmptyElement = true
             } else if equalsLowercased(element, count, "chunked") {
-                known.transferEncodingChunkedCount += 1
+                known.transferEncodingChunkedCount = min(known.transferEncodingChunkedCount, 1) + 1
                 known.transferEncodingChunkedLast = true
             } else {
                 known.transferEncodingOtherCoding = true

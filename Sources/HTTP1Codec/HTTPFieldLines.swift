@@ -14,22 +14,22 @@ public struct HTTPFieldLine: Hashable, Sendable {
 /// re-finds each colon and CRLF, which is cheap on validated bytes and costs nothing for fields the
 /// caller never looks at. No field is copied until the caller asks for `String`s or `HTTPFields`.
 public struct HTTPFieldLines: Sequence, Sendable {
-    /// The bytes of the section (offsets below are relative to their `startIndex`).
-    let bytes: ArraySlice<UInt8>
-    /// Offset of the first field line.
+    /// The array that holds the section.
+    let storage: [UInt8]
+    /// Index of the first field line in ``storage``.
     let start: Int
     /// The number of field lines.
     public let count: Int
 
-    init(bytes: ArraySlice<UInt8>, start: Int, count: Int) {
-        self.bytes = bytes
+    init(storage: [UInt8], start: Int, count: Int) {
+        self.storage = storage
         self.start = start
         self.count = count
     }
 
     /// Iterates over the field lines in order.
     public struct Iterator: IteratorProtocol {
-        let bytes: ArraySlice<UInt8>
+        let bytes: [UInt8]
         var position: Int
         var remaining: Int
 
@@ -57,7 +57,7 @@ public struct HTTPFieldLines: Sequence, Sendable {
 
     /// Returns an iterator over the field lines.
     public func makeIterator() -> Iterator {
-        Iterator(bytes: bytes, position: bytes.startIndex + start, remaining: count)
+        Iterator(bytes: storage, position: start, remaining: count)
     }
 
     /// The value of the first field with this name (ASCII case-insensitive), as bytes.

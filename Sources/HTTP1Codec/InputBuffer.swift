@@ -9,15 +9,27 @@ let inLineMatch: UInt8 = 0
 /// (a trailer section, which may be empty).
 let afterCRLFMatch: UInt8 = 2
 
-/// Unconsumed input: a zero-copy slice of the caller's last feed, plus a carry buffer for a
-/// section that started in an earlier feed.
+/// A complete section (head or trailers): where its bytes are, without copying them.
+struct Section {
+    /// The array that holds the section: the caller's feed, or the carry buffer.
+    var storage: [UInt8]
+    /// Where the section starts in ``storage``.
+    var offset: Int
+    /// The section's length, final CRLF included.
+    var length: Int
+}
+
+/// Unconsumed input: a range of the caller's last fed array (not copied), plus a carry buffer
+/// for a section that started in an earlier feed.
 ///
 /// Invariant: while ``carry`` is not empty, it holds the start of one section (a head or a trailer
 /// section) and no byte after that section's end; it never holds body bytes. So body bytes are
 /// always handed out as slices of what the caller fed.
 struct InputBuffer {
-    /// The unconsumed bytes of the caller's feeds, not copied.
-    var bytes: ArraySlice<UInt8> = []
+    /// The caller's last fed array; bytes `start..<end` are unconsumed.
+    var storage: [UInt8] = []
+    var start = 0
+    var end = 0
     /// The start of a section that did not fit in one feed.
     var carry: [UInt8] = []
     /// The state of the CRLF CRLF matcher after the last byte of ``carry``.
@@ -27,17 +39,42 @@ struct InputBuffer {
     /// Whether the caller said the stream ended.
     var eof = false
 
-    /// Appends the caller's bytes, copying only when unconsumed bytes are still pending.
-    mutating func feed(_ new: ArraySlice<UInt8>) {
-        if bytes.isEmpty {
-            bytes = new
+    /// Whether no fed byte is left outside the carry buffer.
+    var isEmpty: Bool { start == end }
+
+    /// Appends `new[range]`, copying only when unconsumed bytes are still pending.
+    mutating func feed(_ new: [UInt8], range: Range<Int>) {
+        if start == end {
+            storage = new
+            start = range.lowerBound
+            end = range.upperBound
         } else {
             var joined = [UInt8]()
-            joined.reserveCapacity(bytes.count + new.count)
-            joined.append(contentsOf: bytes)
-            joined.append(contentsOf: new)
-            bytes = joined[...]
+            joined.reserveCapacity(end - start + range.count)
+            joined.append(contentsOf: storage[start..<end])
+            joined.append(contentsOf: new[range])
+            storage = joined
+            start = 0
+            end = joined.count
         }
+    }
+
+    /// Removes and returns up to `limit` unconsumed bytes, as a slice of the fed array.
+    @inline(__always)
+    mutating func take(upTo limit: Int) -> ArraySlice<UInt8> {
+        let count = min(limit, end - start)
+        let piece = storage[start..<start + count]
+        start += count
+        return piece
+    }
+
+    /// Removes and returns the next unconsumed byte.
+    @inline(__always)
+    mutating func popFirst() -> UInt8? {
+        guard start < end else { return nil }
+        let b = storage[start]
+        start += 1
+        return b
     }
 
     /// Advances a CRLF CRLF matcher by one byte; state 0 means "in a line", 1 "CR", 2 "CRLF",
@@ -61,25 +98,32 @@ struct InputBuffer {
     /// length when it is complete, nil when it needs more bytes, or throws. The fast path parses
     /// straight from the feed; only a section split across feeds is copied, into ``carry``, and it
     /// is parsed again only when a CRLF CRLF arrives, when ``carry`` doubled in length (so a peer
-    /// trickling bytes costs amortised linear time), or when `limit` is crossed (then `parse` must
-    /// throw: the caller passes the limit that its `parse` enforces).
+    /// trickling bytes costs amortised linear time), or when `limit` is crossed (then the section
+    /// is `.headTooLarge` unless `parse` found an earlier error: the same result as unsplit input).
+    @inline(__always)
     mutating func nextSection(
         initialMatch: UInt8,
         limit: Int,
-        _ parse: (UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Int?
-    ) throws(HTTPParseError) -> ArraySlice<UInt8>? {
+        _ parse: (UnsafePointer<UInt8>, Int) throws(HTTPParseError) -> Int?
+    ) throws(HTTPParseError) -> Section? {
         if carry.isEmpty {
-            guard !bytes.isEmpty else { return nil }
-            let length = try bytes.withUnsafeBufferPointer { buffer throws(HTTPParseError) in try parse(buffer) }
+            guard start < end else { return nil }
+            let (s, e) = (start, end)
+            let length = try storage.withUnsafeBufferPointer { buffer throws(HTTPParseError) in
+                // SAFETY: s..<e is within the array (feed keeps start <= end <= count), so the
+                // pointer and the count handed to `parse` stay inside the buffer.
+                try parse(buffer.baseAddress! + s, e - s)
+            }
             if let length {
-                let section = bytes.prefix(length)
-                bytes = bytes.dropFirst(length)
+                let section = Section(storage: storage, offset: start, length: length)
+                start += length
                 return section
             }
-            // The section continues in a later feed: keep its start (within the limit, which
-            // `parse` enforced) and remember the matcher state at its end.
-            carry = Array(bytes)
-            bytes = []
+            // The section continues in a later feed: keep its start (within the limit) and
+            // remember the matcher state at its end.
+            if end - start > limit { throw .headTooLarge }
+            carry = Array(storage[start..<end])
+            start = end
             match = initialMatch
             for b in carry { match = Self.step(match, b) }
             parsedLength = carry.count
@@ -88,40 +132,46 @@ struct InputBuffer {
         // Continue a carried section: look for its end in the new bytes only.
         var taken = 0
         var found = false
-        for b in bytes {
+        while start + taken < end {
+            match = Self.step(match, storage[start + taken])
             taken += 1
-            match = Self.step(match, b)
             if match == 6 {
                 found = true
                 break
             }
             if carry.count + taken > limit { break }
         }
-        carry.append(contentsOf: bytes.prefix(taken))
-        bytes = bytes.dropFirst(taken)
+        carry.append(contentsOf: storage[start..<start + taken])
+        start += taken
         guard found || carry.count > limit || carry.count >= 2 * parsedLength || eof else { return nil }
-        let length = try carry.withUnsafeBufferPointer { buffer throws(HTTPParseError) in try parse(buffer) }
+        let length = try carry.withUnsafeBufferPointer { buffer throws(HTTPParseError) in
+            // SAFETY: the pointer and count describe exactly the carry array's elements; an empty
+            // carry is impossible here (this branch runs only when carry is not empty).
+            try parse(buffer.baseAddress!, buffer.count)
+        }
         guard let length else {
-            precondition(!found && carry.count <= limit, "HTTP1Codec: section parser disagrees with CRLF CRLF matcher")
+            if carry.count > limit { throw .headTooLarge }
+            precondition(!found, "HTTP1Codec: section parser disagrees with CRLF CRLF matcher")
             parsedLength = carry.count
             return nil
         }
         precondition(length == carry.count, "HTTP1Codec: section parser disagrees with CRLF CRLF matcher")
-        let section = carry[...]
+        let section = Section(storage: carry, offset: 0, length: length)
         carry = []
         return section
     }
 
     /// Whether every byte left is CR or LF: what a client may send between requests (RFC 9112 §2.2).
     var onlyEmptyLinesLeft: Bool {
-        carry.allSatisfy { $0 == ASCII.cr || $0 == ASCII.lf } && bytes.allSatisfy { $0 == ASCII.cr || $0 == ASCII.lf }
+        carry.allSatisfy { $0 == ASCII.cr || $0 == ASCII.lf }
+            && storage[start..<end].allSatisfy { $0 == ASCII.cr || $0 == ASCII.lf }
     }
 
     /// Everything fed and not consumed, for a caller that takes over the connection (Upgrade).
     mutating func takeAll() -> [UInt8] {
-        let all = carry + Array(bytes)
+        let all = carry + storage[start..<end]
         carry = []
-        bytes = []
+        start = end
         return all
     }
 }

@@ -10,63 +10,73 @@ public enum HTTPVersion: Hashable, Sendable {
 
 /// The parsed head of a request: start line, framing decision and lazily read fields.
 ///
-/// A head keeps the bytes it was parsed from (a slice of the caller's feed, or of the parser's
-/// carry buffer when the head arrived split) and offsets into them, so producing it allocates
-/// nothing. Convert it to swift-http-types' `HTTPRequest` with ``makeHTTPRequest(scheme:)`` at
-/// the edge where a handler needs one.
+/// A head keeps a reference to the array it was parsed from (the caller's feed, or the parser's
+/// carry buffer when the head arrived split) and 32-bit offsets into it, so producing one
+/// allocates nothing and copies little. Convert it to swift-http-types' `HTTPRequest` with
+/// ``makeHTTPRequest(scheme:)`` at the edge where a handler needs one.
 public struct RequestHead: Sendable {
-    /// The raw bytes of the head, from the request line to the final empty line.
-    public let bytes: ArraySlice<UInt8>
-    let methodStart: Int
-    let methodEnd: Int
-    let targetStart: Int
-    let targetEnd: Int
-    let hostStart: Int
-    let hostEnd: Int
+    let storage: [UInt8]
+    /// Where the head starts in ``storage``; every other offset is relative to it.
+    let offset: Int
+    let length: UInt32
+    let methodStart: UInt32
+    let methodEnd: UInt32
+    let targetEnd: UInt32
+    let hostStart: UInt32
+    let hostEnd: UInt32
+    let fieldsStart: UInt32
+    let fieldCount: UInt32
     let hasHost: Bool
     /// The HTTP version of the request.
     public let version: HTTPVersion
-    /// How the request body is delimited.
-    public let framing: BodyFraming
     /// Whether the connection stays open after this request (version and `Connection`).
     public let keepAlive: Bool
     /// Whether the client sent `Expect: 100-continue` (HTTP/1.1) and waits for a 100 before the body.
     public let expectsContinue: Bool
     /// Whether the client asks to switch protocols (`Upgrade` with a `Connection: upgrade` option).
     public let isUpgrade: Bool
-    /// The field lines, read lazily from ``bytes``.
-    public let fields: HTTPFieldLines
+    /// How the request body is delimited.
+    public let framing: BodyFraming
 
-    init(bytes: ArraySlice<UInt8>, parsed: ParsedRequestHead) {
-        self.bytes = bytes
-        methodStart = parsed.methodStart
-        methodEnd = parsed.methodEnd
-        targetStart = parsed.targetStart
-        targetEnd = parsed.targetEnd
-        hasHost = parsed.known.hostCount > 0
+    init(section: Section, parsed: ParsedRequestHead) {
+        storage = section.storage
+        offset = section.offset
+        length = UInt32(section.length)
+        methodStart = UInt32(parsed.methodStart)
+        methodEnd = UInt32(parsed.methodEnd)
+        targetEnd = UInt32(parsed.targetEnd)
+        hasHost = parsed.known.hostSeen
         hostStart = parsed.known.hostStart
         hostEnd = parsed.known.hostEnd
+        fieldsStart = UInt32(parsed.fieldsStart)
+        fieldCount = UInt32(parsed.fieldCount)
         version = parsed.version
         framing = parsed.framing
         keepAlive = parsed.keepAlive
         expectsContinue = parsed.version == .http1_1 && parsed.known.expectContinue
         isUpgrade = parsed.known.upgradeSeen && parsed.known.connectionUpgrade
-        fields = HTTPFieldLines(bytes: bytes, start: parsed.fieldsStart, count: parsed.fieldCount)
     }
+
+    @inline(__always)
+    private func slice(_ from: UInt32, _ to: UInt32) -> ArraySlice<UInt8> {
+        storage[offset + Int(from)..<offset + Int(to)]
+    }
+
+    /// The raw bytes of the head, from the request line to the final empty line.
+    public var bytes: ArraySlice<UInt8> { slice(0, length) }
 
     /// The method as it appeared (a token, case-sensitive).
-    public var methodBytes: ArraySlice<UInt8> {
-        bytes[bytes.startIndex + methodStart..<bytes.startIndex + methodEnd]
-    }
+    public var methodBytes: ArraySlice<UInt8> { slice(methodStart, methodEnd) }
 
     /// The request-target as it appeared.
-    public var targetBytes: ArraySlice<UInt8> {
-        bytes[bytes.startIndex + targetStart..<bytes.startIndex + targetEnd]
-    }
+    public var targetBytes: ArraySlice<UInt8> { slice(methodEnd + 1, targetEnd) }
 
     /// The value of the Host field, if there was one.
-    public var hostBytes: ArraySlice<UInt8>? {
-        hasHost ? bytes[bytes.startIndex + hostStart..<bytes.startIndex + hostEnd] : nil
+    public var hostBytes: ArraySlice<UInt8>? { hasHost ? slice(hostStart, hostEnd) : nil }
+
+    /// The field lines, read lazily from the head's bytes.
+    public var fields: HTTPFieldLines {
+        HTTPFieldLines(storage: storage, start: offset + Int(fieldsStart), count: Int(fieldCount))
     }
 
     /// The method as swift-http-types' currency type.

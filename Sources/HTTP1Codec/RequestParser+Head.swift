@@ -53,7 +53,7 @@ struct ParsedRequestHead {
         guard i < end else { return nil }
         guard p[i] == ASCII.space, i > targetStart else {
             if p[i] == ASCII.lf { throw .bareLF }
-            throw i == targetStart ? .invalidStartLine : .invalidRequestTarget
+            throw i == targetStart || p[i] == ASCII.cr ? .invalidStartLine : .invalidRequestTarget
         }
         targetEnd = i
         i += 1
@@ -100,7 +100,10 @@ struct ParsedRequestHead {
         let count = targetEnd - targetStart
         let method = p + methodStart
         let methodCount = methodEnd - methodStart
-        if equalsExactly(method, methodCount, "CONNECT") {
+        let isConnect = equalsExactly(method, methodCount, "CONNECT")
+        // origin-form, the common case: any method but CONNECT.
+        if target[0] == ASCII.slash && !isConnect { return }
+        if isConnect {
             // authority-form: host ":" port, nothing else.
             var colon = -1
             for i in 0..<count {
@@ -118,7 +121,6 @@ struct ParsedRequestHead {
             guard equalsExactly(method, methodCount, "OPTIONS") else { throw .invalidRequestTarget }
             return
         }
-        if target[0] == ASCII.slash { return }
         // absolute-form: scheme ":" ..., scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
         var i = 0
         while i < count {
@@ -138,17 +140,17 @@ struct ParsedRequestHead {
 
     /// Decides framing and keep-alive from the known fields (RFC 9112 §6.3, §9.3).
     private mutating func decideFraming(_ limits: HTTPParserLimits) throws(HTTPParseError) {
-        if version == .http1_1 && known.hostCount == 0 { throw .missingHost }
+        if version == .http1_1 && !known.hostSeen { throw .missingHost }
         if known.transferEncodingSeen {
             if version == .http1_0 { throw .transferEncodingInHTTP10 }
-            if known.contentLengthCount > 0 { throw .contentLengthWithTransferEncoding }
+            if known.contentLengthSeen { throw .contentLengthWithTransferEncoding }
             guard
                 known.transferEncodingChunkedLast, known.transferEncodingChunkedCount == 1,
                 !known.transferEncodingEmptyElement
             else { throw .invalidTransferEncoding }
             if known.transferEncodingOtherCoding { throw .unsupportedTransferCoding }
             framing = .chunked
-        } else if known.contentLengthCount == 1 {
+        } else if known.contentLengthSeen {
             if known.contentLength > limits.maxBodyLength { throw .bodyTooLarge }
             framing = .contentLength(known.contentLength)
         } else {

@@ -77,15 +77,16 @@ public struct RequestParser: Sendable {
 
     /// Adds bytes read from the connection.
     ///
-    /// The bytes are kept, not copied, when everything fed before was consumed (``next()``
-    /// returned nil); feeding earlier works but copies the unconsumed rest.
+    /// The array is kept, not copied, when everything fed before was consumed (``next()``
+    /// returned nil); feeding earlier works but copies the unconsumed rest. Heads and body slices
+    /// handed out later keep the array alive.
     public mutating func feed(_ bytes: [UInt8]) {
-        input.feed(bytes[...])
+        input.feed(bytes, range: 0..<bytes.count)
     }
 
-    /// Adds bytes read from the connection; see ``feed(_:)-([UInt8])``.
-    public mutating func feed(_ bytes: ArraySlice<UInt8>) {
-        input.feed(bytes)
+    /// Adds `bytes[range]`, for a server that reads into part of a larger array; see ``feed(_:)``.
+    public mutating func feed(_ bytes: [UInt8], range: Range<Int>) {
+        input.feed(bytes, range: range)
     }
 
     /// Tells the parser that the peer closed its side: a request cut short becomes an error.
@@ -94,7 +95,7 @@ public struct RequestParser: Sendable {
     }
 
     /// Whether bytes are buffered that do not yet form an event.
-    public var hasPendingBytes: Bool { !input.bytes.isEmpty || !input.carry.isEmpty }
+    public var hasPendingBytes: Bool { !input.isEmpty || !input.carry.isEmpty }
 
     /// Removes and returns every byte fed but not consumed, for a server that switches protocols
     /// after an ``RequestHead/isUpgrade`` or CONNECT request ended.
@@ -128,7 +129,7 @@ public struct RequestParser: Sendable {
                     return .body(bytes)
                 case .end(let trailers, let count):
                     state = .head
-                    return .end(trailers.map { HTTPFieldLines(bytes: $0, start: 0, count: count) })
+                    return .end(trailers.map { HTTPFieldLines(storage: $0.storage, start: $0.offset, count: count) })
                 }
             }
         } catch {
@@ -141,11 +142,11 @@ public struct RequestParser: Sendable {
         var parsed = ParsedRequestHead()
         let limits = self.limits
         let section = try input.nextSection(initialMatch: headStartMatch, limit: limits.maxHeadLength) {
-            buffer throws(HTTPParseError) in
-            guard let base = buffer.baseAddress else { return nil }
-            return try parsed.parse(base, count: buffer.count, limits: limits)
+            base,
+            available throws(HTTPParseError) in
+            try parsed.parse(base, count: available, limits: limits)
         }
         guard let section else { return nil }
-        return RequestHead(bytes: section, parsed: parsed)
+        return RequestHead(section: section, parsed: parsed)
     }
 }

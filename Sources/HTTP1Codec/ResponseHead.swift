@@ -4,10 +4,13 @@ import HTTPTypes
 ///
 /// Like ``RequestHead`` it keeps the bytes it was parsed from and offsets into them.
 public struct ResponseHead: Sendable {
-    /// The raw bytes of the head, from the status line to the final empty line.
-    public let bytes: ArraySlice<UInt8>
-    let reasonStart: Int
+    let storage: [UInt8]
+    /// Where the head starts in ``storage``; every other offset is relative to it.
+    let offset: Int
+    let length: Int
     let reasonEnd: Int
+    let fieldsStart: Int
+    let fieldCount: Int
     /// The HTTP version of the response.
     public let version: HTTPVersion
     /// The three-digit status code.
@@ -16,23 +19,29 @@ public struct ResponseHead: Sendable {
     public let framing: BodyFraming
     /// Whether the connection can carry another request after this response.
     public let keepAlive: Bool
-    /// The field lines, read lazily from ``bytes``.
-    public let fields: HTTPFieldLines
 
-    init(bytes: ArraySlice<UInt8>, parsed: ParsedResponseHead) {
-        self.bytes = bytes
-        reasonStart = parsed.reasonStart
+    init(section: Section, parsed: ParsedResponseHead) {
+        storage = section.storage
+        offset = section.offset
+        length = section.length
         reasonEnd = parsed.reasonEnd
+        fieldsStart = parsed.fieldsStart
+        fieldCount = parsed.fieldCount
         version = parsed.version
         statusCode = parsed.statusCode
         framing = parsed.framing
         keepAlive = parsed.keepAlive
-        fields = HTTPFieldLines(bytes: bytes, start: parsed.fieldsStart, count: parsed.fieldCount)
     }
 
-    /// The reason phrase as it appeared (possibly empty).
-    public var reasonBytes: ArraySlice<UInt8> {
-        bytes[bytes.startIndex + reasonStart..<bytes.startIndex + reasonEnd]
+    /// The raw bytes of the head, from the status line to the final empty line.
+    public var bytes: ArraySlice<UInt8> { storage[offset..<offset + length] }
+
+    /// The reason phrase as it appeared (possibly empty); it starts after `HTTP/1.1 200 `.
+    public var reasonBytes: ArraySlice<UInt8> { storage[offset + 13..<offset + reasonEnd] }
+
+    /// The field lines, read lazily from the head's bytes.
+    public var fields: HTTPFieldLines {
+        HTTPFieldLines(storage: storage, start: offset + fieldsStart, count: fieldCount)
     }
 
     /// Whether this is an interim (1xx) response; the final response follows it.
@@ -54,7 +63,6 @@ public struct ResponseHead: Sendable {
 struct ParsedResponseHead {
     var version = HTTPVersion.http1_1
     var statusCode = 0
-    var reasonStart = 0
     var reasonEnd = 0
     var fieldsStart = 0
     var fieldCount = 0
@@ -84,7 +92,6 @@ struct ParsedResponseHead {
         guard d0 < 10, d1 < 10, d2 < 10, d0 >= 1 else { throw .invalidStatus }
         statusCode = Int(d0) * 100 + Int(d1) * 10 + Int(d2)
         var i = 13
-        reasonStart = i
         while i < end && classes[Int(p[i])] & ByteClass.fieldValue != 0 { i += 1 }
         if i > limits.maxRequestLineLength { throw .requestLineTooLong }
         guard i < end else { return nil }
@@ -130,7 +137,7 @@ struct ParsedResponseHead {
         }
         if known.transferEncodingSeen {
             // RFC 9112 §6.3 rule 3 lets TE override CL but calls the pair a smuggling sign; refuse it.
-            if known.contentLengthCount > 0 { throw .contentLengthWithTransferEncoding }
+            if known.contentLengthSeen { throw .contentLengthWithTransferEncoding }
             if version == .http1_0 { throw .transferEncodingInHTTP10 }
             if known.transferEncodingChunkedLast {
                 guard known.transferEncodingChunkedCount == 1, !known.transferEncodingEmptyElement else {
@@ -143,7 +150,7 @@ struct ParsedResponseHead {
                 framing = .untilClose
                 keepAlive = false
             }
-        } else if known.contentLengthCount == 1 {
+        } else if known.contentLengthSeen {
             if known.contentLength > limits.maxBodyLength { throw .bodyTooLarge }
             framing = .contentLength(known.contentLength)
         } else {

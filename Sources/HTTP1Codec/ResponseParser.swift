@@ -52,12 +52,12 @@ public struct ResponseParser: Sendable {
 
     /// Adds bytes read from the connection (kept, not copied, when the previous ones were consumed).
     public mutating func feed(_ bytes: [UInt8]) {
-        input.feed(bytes[...])
+        input.feed(bytes, range: 0..<bytes.count)
     }
 
-    /// Adds bytes read from the connection.
-    public mutating func feed(_ bytes: ArraySlice<UInt8>) {
-        input.feed(bytes)
+    /// Adds `bytes[range]`, for a client that reads into part of a larger array.
+    public mutating func feed(_ bytes: [UInt8], range: Range<Int>) {
+        input.feed(bytes, range: range)
     }
 
     /// Tells the parser that the server closed the connection, which ends a close-delimited body.
@@ -86,15 +86,15 @@ public struct ResponseParser: Sendable {
                 var parsed = ParsedResponseHead()
                 let limits = self.limits
                 let section = try input.nextSection(initialMatch: inLineMatch, limit: limits.maxHeadLength) {
-                    buffer throws(HTTPParseError) in
-                    guard let base = buffer.baseAddress else { return nil }
-                    return try parsed.parse(base, count: buffer.count, limits: limits, requestMethod: requestMethod)
+                    base,
+                    available throws(HTTPParseError) in
+                    try parsed.parse(base, count: available, limits: limits, requestMethod: requestMethod)
                 }
                 guard let section else {
-                    if input.eof && (!input.bytes.isEmpty || !input.carry.isEmpty) { throw .unexpectedEOF }
+                    if input.eof && (!input.isEmpty || !input.carry.isEmpty) { throw .unexpectedEOF }
                     return nil
                 }
-                let head = ResponseHead(bytes: section, parsed: parsed)
+                let head = ResponseHead(section: section, parsed: parsed)
                 let switching = head.statusCode == 101 || (requestMethod == .connect && head.statusCode / 100 == 2)
                 state = .body(BodyDecoder(framing: head.framing), switching: switching)
                 return .head(head)
@@ -109,7 +109,7 @@ public struct ResponseParser: Sendable {
                     return .body(bytes)
                 case .end(let trailers, let count):
                     state = switching ? .switched : .head
-                    return .end(trailers.map { HTTPFieldLines(bytes: $0, start: 0, count: count) })
+                    return .end(trailers.map { HTTPFieldLines(storage: $0.storage, start: $0.offset, count: count) })
                 }
             }
         } catch {

@@ -25,7 +25,7 @@ private func parseConnection(_ input: [UInt8], slice: Int, buildRequests: Bool) 
     do {
         while offset < input.count {
             let end = min(offset + step, input.count)
-            parser.feed(slice > 0 ? input[offset..<end] : input[...])
+            parser.feed(input, range: offset..<end)
             offset = end
             while let event = try parser.next() {
                 switch event {
