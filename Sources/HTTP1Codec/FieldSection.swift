@@ -109,8 +109,12 @@ private func checkLine(
 )
     throws(HTTPParseError)
 {
-    if i - lineStart > limits.maxFieldLineLength { throw .fieldLineTooLong }
-    if i - sectionStart > limits.maxHeadLength { throw .headTooLarge }
+    // When both limits are crossed, report the one a left-to-right scan crossed first: the
+    // error must not depend on how far the input reached (that is, on how it was split).
+    let lineCrossing = lineStart + limits.maxFieldLineLength + 1
+    let sectionCrossing = sectionStart + limits.maxHeadLength + 1
+    guard i >= min(lineCrossing, sectionCrossing) else { return }
+    throw lineCrossing <= sectionCrossing ? .fieldLineTooLong : .headTooLarge
 }
 
 /// Returns nil ("need more data") unless the bytes seen so far already break a limit.

@@ -120,7 +120,8 @@ public enum HTTP1Serializer {
     ) throws(HTTPSerializeError) {
         let mark = out.count
         do throws(HTTPSerializeError) {
-            out.append(contentsOf: "0\r\n".utf8)
+            // "0", then writeFields ends that line with CRLF and writes the trailer section.
+            out.append(ASCII.zero)
             try writeFields(trailers, into: &out)
         } catch {
             out.removeSubrange(mark...)

@@ -150,12 +150,20 @@ struct InputBuffer {
             try parse(buffer.baseAddress!, buffer.count)
         }
         guard let length else {
+            // A CRLF CRLF may arrive before the parser can decide (a status line shorter than
+            // its fixed 13 bytes); it then decides on a later attempt, as it would unsplit.
             if carry.count > limit { throw .headTooLarge }
-            precondition(!found, "HTTP1Codec: section parser disagrees with CRLF CRLF matcher")
             parsedLength = carry.count
             return nil
         }
-        precondition(length == carry.count, "HTTP1Codec: section parser disagrees with CRLF CRLF matcher")
+        if length < carry.count {
+            // The section ended before the carry does (only possible after such an undecided
+            // CRLF CRLF): give the bytes after it back to the input, from this feed.
+            let excess = carry.count - length
+            precondition(excess <= taken, "HTTP1Codec: section parser disagrees with CRLF CRLF matcher")
+            start -= excess
+            carry.removeLast(excess)
+        }
         let section = Section(storage: carry, offset: 0, length: length)
         carry = []
         return section

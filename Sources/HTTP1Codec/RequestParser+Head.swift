@@ -90,8 +90,11 @@ struct ParsedRequestHead {
 
     @inline(__always)
     private func checkRequestLine(_ i: Int, _ lineStart: Int, _ limits: HTTPParserLimits) throws(HTTPParseError) {
-        if i - lineStart > limits.maxRequestLineLength { throw .requestLineTooLong }
-        if i > limits.maxHeadLength { throw .headTooLarge }
+        // The limit a left-to-right scan crossed first wins, whatever the split (see checkLine).
+        let lineCrossing = lineStart + limits.maxRequestLineLength + 1
+        let headCrossing = limits.maxHeadLength + 1
+        guard i >= min(lineCrossing, headCrossing) else { return }
+        throw lineCrossing <= headCrossing ? .requestLineTooLong : .headTooLarge
     }
 
     /// Checks that the target has the form its method requires (RFC 9112 §3.2).

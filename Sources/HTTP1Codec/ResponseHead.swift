@@ -80,6 +80,9 @@ struct ParsedResponseHead {
         let classes = byteClasses
         // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF; the second SP is
         // required (RFC 9112 §4), even with an empty reason.
+        // A prefix that cannot start "HTTP/" fails now, as the whole line would.
+        let prefix: StaticString = "HTTP/"
+        for j in 0..<min(end, 5) where p[j] != prefix.utf8Start[j] { throw .invalidVersion }
         guard end >= 13 else {
             if end > limits.maxRequestLineLength { throw .requestLineTooLong }
             return nil
@@ -93,7 +96,12 @@ struct ParsedResponseHead {
         statusCode = Int(d0) * 100 + Int(d1) * 10 + Int(d2)
         var i = 13
         while i < end && classes[Int(p[i])] & ByteClass.fieldValue != 0 { i += 1 }
-        if i > limits.maxRequestLineLength { throw .requestLineTooLong }
+        // The limit a left-to-right scan crossed first wins, whatever the split (see checkLine).
+        let lineCrossing = limits.maxRequestLineLength + 1
+        let headCrossing = limits.maxHeadLength + 1
+        if i >= min(lineCrossing, headCrossing) {
+            throw lineCrossing <= headCrossing ? .requestLineTooLong : .headTooLarge
+        }
         guard i < end else { return nil }
         guard p[i] == ASCII.cr else { throw p[i] == ASCII.lf ? .bareLF : .invalidStatus }
         guard i + 1 < end else { return nil }

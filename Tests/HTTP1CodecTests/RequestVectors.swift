@@ -374,6 +374,20 @@ let invalidRequestVectors: [RequestVector] = [
         "GET /" + String(repeating: "a", count: 70000),
         .requestLineTooLong
     ),
+    // Found by the fuzzer: with a head limit below the request-line limit, the error depended
+    // on how far the input reached. Now the limit crossed first wins, for every split.
+    bad(
+        "endless request line with a small head limit",
+        "GET /" + String(repeating: "a", count: 5000),
+        .headTooLarge,
+        limits: HTTPParserLimits(maxHeadLength: 4096)
+    ),
+    bad(
+        "endless field line with a small head limit",
+        "GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 5000),
+        .headTooLarge,
+        limits: HTTPParserLimits(maxHeadLength: 4096)
+    ),
     bad(
         "endless empty lines",
         String(repeating: "\r\n", count: 40000),
