@@ -57,7 +57,9 @@ func parseFieldLines(
         guard i < end else { return try incomplete(i, lineStart: i, sectionStart, limits) }
         let first = p[i]
         if first == ASCII.cr {
-            guard i + 1 < end else { return try incomplete(i + 1, lineStart: i, sectionStart, limits) }
+            // Never look ahead past a limit: the unsplit input must fail where the split one does.
+            try checkLine(i + 1, i, sectionStart, limits)
+            guard i + 1 < end else { return nil }
             guard p[i + 1] == ASCII.lf else { throw .bareCR }
             i += 2
             if i - sectionStart > limits.maxHeadLength { throw .headTooLarge }
@@ -87,7 +89,8 @@ func parseFieldLines(
         guard i < end else { return try incomplete(i, lineStart: lineStart, sectionStart, limits) }
         try checkLine(i, lineStart, sectionStart, limits)
         guard p[i] == ASCII.cr else { throw p[i] == ASCII.lf ? .bareLF : .invalidFieldValue }
-        guard i + 1 < end else { return try incomplete(i + 1, lineStart: lineStart, sectionStart, limits) }
+        try checkLine(i + 1, lineStart, sectionStart, limits)
+        guard i + 1 < end else { return nil }
         guard p[i + 1] == ASCII.lf else { throw .bareCR }
         var valueEnd = i
         while valueEnd > valueStart && (p[valueEnd - 1] == ASCII.space || p[valueEnd - 1] == ASCII.tab) {
@@ -99,7 +102,10 @@ func parseFieldLines(
     }
 }
 
-/// Checks the line and section limits at a point where the scan stopped.
+/// Checks the line and section limits before the byte at `i` is looked at.
+///
+/// The rule that keeps errors independent of splits: no byte past a limit is ever examined, and
+/// the scan reports the limit at the first index past it, whether the input goes on or not.
 @inline(__always)
 private func checkLine(
     _ i: Int,

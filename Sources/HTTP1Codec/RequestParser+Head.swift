@@ -27,6 +27,7 @@ struct ParsedRequestHead {
         var i = 0
         // Skip empty lines before the request line (RFC 9112 §2.2); they count towards the head.
         while i < end && p[i] == ASCII.cr {
+            if i + 1 > limits.maxHeadLength { throw .headTooLarge }
             guard i + 1 < end else { return nil }
             guard p[i + 1] == ASCII.lf else { throw .bareCR }
             i += 2
@@ -58,14 +59,11 @@ struct ParsedRequestHead {
         targetEnd = i
         i += 1
 
-        // HTTP-version CRLF
-        guard i + 10 <= end else {
-            try checkRequestLine(end, lineStart, limits)
-            return nil
-        }
+        // HTTP-version CRLF: ten bytes, all within the limits before any is looked at.
+        try checkRequestLine(min(i + 9, end), lineStart, limits)
+        guard i + 10 <= end else { return nil }
         version = try parseVersion(p + i)
         i += 8
-        try checkRequestLine(i, lineStart, limits)
         guard p[i] == ASCII.cr else { throw p[i] == ASCII.lf ? .bareLF : .invalidVersion }
         guard p[i + 1] == ASCII.lf else { throw .bareCR }
         i += 2

@@ -104,6 +104,9 @@ struct ParsedResponseHead {
         }
         guard i < end else { return nil }
         guard p[i] == ASCII.cr else { throw p[i] == ASCII.lf ? .bareLF : .invalidStatus }
+        if i + 1 >= min(lineCrossing, headCrossing) {
+            throw lineCrossing <= headCrossing ? .requestLineTooLong : .headTooLarge
+        }
         guard i + 1 < end else { return nil }
         guard p[i + 1] == ASCII.lf else { throw .bareCR }
         reasonEnd = i

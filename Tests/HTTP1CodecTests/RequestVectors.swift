@@ -389,6 +389,18 @@ let invalidRequestVectors: [RequestVector] = [
         limits: HTTPParserLimits(maxHeadLength: 4096)
     ),
     bad(
+        "version straddling a small head limit (fuzzer crasher)",
+        "GET /" + String(repeating: "a", count: 4089) + " HTTP/1.1\r\nHost: a\r\n\r\n",
+        .headTooLarge,
+        limits: HTTPParserLimits(maxHeadLength: 4096)
+    ),
+    bad(
+        "bare CR just past a small head limit",
+        "GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 4077) + "\rZ\r\n\r\n",
+        .headTooLarge,
+        limits: HTTPParserLimits(maxHeadLength: 4096)
+    ),
+    bad(
         "endless empty lines",
         String(repeating: "\r\n", count: 40000),
         .headTooLarge
