@@ -7,11 +7,12 @@
 /// needed; every other field stays as raw bytes in the head.
 ///
 /// Kept small (offsets are 32-bit, counts saturate) because it is built for every head.
-struct KnownFields {
+@usableFromInline
+struct KnownFields: Sendable {
     var contentLength = 0
-    var hostStart: UInt32 = 0
-    var hostEnd: UInt32 = 0
-    var hostSeen = false
+    @usableFromInline var hostStart: UInt32 = 0
+    @usableFromInline var hostEnd: UInt32 = 0
+    @usableFromInline var hostSeen = false
     var contentLengthSeen = false
     var transferEncodingSeen = false
     var transferEncodingChunkedCount: UInt8 = 0

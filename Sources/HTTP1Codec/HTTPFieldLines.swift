@@ -15,12 +15,13 @@ public struct HTTPFieldLine: Hashable, Sendable {
 /// caller never looks at. No field is copied until the caller asks for `String`s or `HTTPFields`.
 public struct HTTPFieldLines: Sequence, Sendable {
     /// The array that holds the section.
-    let storage: [UInt8]
+    @usableFromInline let storage: [UInt8]
     /// Index of the first field line in ``storage``.
-    let start: Int
+    @usableFromInline let start: Int
     /// The number of field lines.
     public let count: Int
 
+    @inlinable
     init(storage: [UInt8], start: Int, count: Int) {
         self.storage = storage
         self.start = start

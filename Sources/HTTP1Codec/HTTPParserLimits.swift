@@ -24,6 +24,11 @@ public struct HTTPParserLimits: Hashable, Sendable {
         maxHeadLength: Int = 65536,
         maxBodyLength: Int = 1 << 20
     ) {
+        // Heads store 32-bit offsets; a larger head limit would be no limit at all anyway.
+        precondition(
+            maxHeadLength < Int(UInt32.max) && maxRequestLineLength < Int(UInt32.max),
+            "head limits must be below 4 GiB"
+        )
         self.maxRequestLineLength = maxRequestLineLength
         self.maxFieldLineLength = maxFieldLineLength
         self.maxFieldCount = maxFieldCount

@@ -15,68 +15,64 @@ public enum HTTPVersion: Hashable, Sendable {
 /// allocates nothing and copies little. Convert it to swift-http-types' `HTTPRequest` with
 /// ``makeHTTPRequest(scheme:)`` at the edge where a handler needs one.
 public struct RequestHead: Sendable {
-    let storage: [UInt8]
-    /// Where the head starts in ``storage``; every other offset is relative to it.
-    let offset: Int
-    let length: UInt32
-    let methodStart: UInt32
-    let methodEnd: UInt32
-    let targetEnd: UInt32
-    let hostStart: UInt32
-    let hostEnd: UInt32
-    let fieldsStart: UInt32
-    let fieldCount: UInt32
-    let hasHost: Bool
-    /// The HTTP version of the request.
-    public let version: HTTPVersion
-    /// Whether the connection stays open after this request (version and `Connection`).
-    public let keepAlive: Bool
-    /// Whether the client sent `Expect: 100-continue` (HTTP/1.1) and waits for a 100 before the body.
-    public let expectsContinue: Bool
-    /// Whether the client asks to switch protocols (`Upgrade` with a `Connection: upgrade` option).
-    public let isUpgrade: Bool
-    /// How the request body is delimited.
-    public let framing: BodyFraming
+    @usableFromInline let storage: [UInt8]
+    /// Where the head starts in ``storage``; the offsets in ``parsed`` are relative to it.
+    @usableFromInline let offset: Int
+    @usableFromInline let length: Int
+    @usableFromInline let parsed: ParsedRequestHead
 
     init(section: Section, parsed: ParsedRequestHead) {
         storage = section.storage
         offset = section.offset
-        length = UInt32(section.length)
-        methodStart = UInt32(parsed.methodStart)
-        methodEnd = UInt32(parsed.methodEnd)
-        targetEnd = UInt32(parsed.targetEnd)
-        hasHost = parsed.known.hostSeen
-        hostStart = parsed.known.hostStart
-        hostEnd = parsed.known.hostEnd
-        fieldsStart = UInt32(parsed.fieldsStart)
-        fieldCount = UInt32(parsed.fieldCount)
-        version = parsed.version
-        framing = parsed.framing
-        keepAlive = parsed.keepAlive
-        expectsContinue = parsed.version == .http1_1 && parsed.known.expectContinue
-        isUpgrade = parsed.known.upgradeSeen && parsed.known.connectionUpgrade
+        length = section.length
+        self.parsed = parsed
     }
 
-    @inline(__always)
-    private func slice(_ from: UInt32, _ to: UInt32) -> ArraySlice<UInt8> {
+    @inlinable
+    func slice(_ from: UInt32, _ to: UInt32) -> ArraySlice<UInt8> {
         storage[offset + Int(from)..<offset + Int(to)]
     }
 
+    /// The HTTP version of the request.
+    @inlinable
+    public var version: HTTPVersion { parsed.version }
+
+    /// How the request body is delimited.
+    @inlinable
+    public var framing: BodyFraming { parsed.framing }
+
+    /// Whether the connection stays open after this request (version and `Connection`).
+    @inlinable
+    public var keepAlive: Bool { parsed.keepAlive }
+
+    /// Whether the client sent `Expect: 100-continue` (HTTP/1.1) and waits for a 100 before the body.
+    public var expectsContinue: Bool { parsed.version == .http1_1 && parsed.known.expectContinue }
+
+    /// Whether the client asks to switch protocols (`Upgrade` with a `Connection: upgrade` option).
+    public var isUpgrade: Bool { parsed.known.upgradeSeen && parsed.known.connectionUpgrade }
+
     /// The raw bytes of the head, from the request line to the final empty line.
-    public var bytes: ArraySlice<UInt8> { slice(0, length) }
+    @inlinable
+    public var bytes: ArraySlice<UInt8> { storage[offset..<offset + length] }
 
     /// The method as it appeared (a token, case-sensitive).
-    public var methodBytes: ArraySlice<UInt8> { slice(methodStart, methodEnd) }
+    @inlinable
+    public var methodBytes: ArraySlice<UInt8> { slice(parsed.methodStart, parsed.methodEnd) }
 
     /// The request-target as it appeared.
-    public var targetBytes: ArraySlice<UInt8> { slice(methodEnd + 1, targetEnd) }
+    @inlinable
+    public var targetBytes: ArraySlice<UInt8> { slice(parsed.methodEnd + 1, parsed.targetEnd) }
 
     /// The value of the Host field, if there was one.
-    public var hostBytes: ArraySlice<UInt8>? { hasHost ? slice(hostStart, hostEnd) : nil }
+    @inlinable
+    public var hostBytes: ArraySlice<UInt8>? {
+        parsed.known.hostSeen ? slice(parsed.known.hostStart, parsed.known.hostEnd) : nil
+    }
 
     /// The field lines, read lazily from the head's bytes.
+    @inlinable
     public var fields: HTTPFieldLines {
-        HTTPFieldLines(storage: storage, start: offset + Int(fieldsStart), count: Int(fieldCount))
+        HTTPFieldLines(storage: storage, start: offset + Int(parsed.fieldsStart), count: Int(parsed.fieldCount))
     }
 
     /// The method as swift-http-types' currency type.

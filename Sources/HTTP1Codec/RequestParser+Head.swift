@@ -1,18 +1,21 @@
 // The request head grammar: request line, then field lines (FieldSection.swift), then the
 // framing decision. One pass, offsets only, no allocation.
 
-/// The facts the request-head parser extracts, as offsets into the head's bytes.
-struct ParsedRequestHead {
-    var methodStart = 0
-    var methodEnd = 0
-    var targetStart = 0
-    var targetEnd = 0
-    var version = HTTPVersion.http1_1
-    var fieldsStart = 0
-    var fieldCount = 0
-    var known = KnownFields()
-    var framing = BodyFraming.none
-    var keepAlive = true
+/// The facts the request-head parser extracts, as 32-bit offsets into the head's bytes.
+///
+/// ``RequestHead`` stores this struct as it is (one move, no conversion), which is why it is
+/// small and `@usableFromInline`: the head's accessors are inlined into the caller.
+@usableFromInline
+struct ParsedRequestHead: Sendable {
+    @usableFromInline var methodStart: UInt32 = 0
+    @usableFromInline var methodEnd: UInt32 = 0
+    @usableFromInline var targetEnd: UInt32 = 0
+    @usableFromInline var fieldsStart: UInt32 = 0
+    @usableFromInline var fieldCount: UInt32 = 0
+    @usableFromInline var version = HTTPVersion.http1_1
+    @usableFromInline var keepAlive = true
+    @usableFromInline var framing = BodyFraming.none
+    @usableFromInline var known = KnownFields()
 
     /// Parses a head at `p`; returns its length when complete, nil when more bytes are needed.
     @inline(__always)
@@ -36,7 +39,7 @@ struct ParsedRequestHead {
         let lineStart = i
 
         // method SP
-        methodStart = i
+        let methodStart = i
         while i < end && classes[Int(p[i])] & ByteClass.token != 0 { i += 1 }
         try checkRequestLine(i, lineStart, limits)
         guard i < end else { return nil }
@@ -44,11 +47,11 @@ struct ParsedRequestHead {
             if p[i] == ASCII.lf { throw .bareLF }
             throw .invalidMethod
         }
-        methodEnd = i
+        let methodEnd = i
         i += 1
 
         // request-target SP
-        targetStart = i
+        let targetStart = i
         while i < end && classes[Int(p[i])] & ByteClass.target != 0 { i += 1 }
         try checkRequestLine(i, lineStart, limits)
         guard i < end else { return nil }
@@ -56,7 +59,7 @@ struct ParsedRequestHead {
             if p[i] == ASCII.lf { throw .bareLF }
             throw i == targetStart || p[i] == ASCII.cr ? .invalidStartLine : .invalidRequestTarget
         }
-        targetEnd = i
+        let targetEnd = i
         i += 1
 
         // HTTP-version CRLF: ten bytes, all within the limits before any is looked at.
@@ -67,10 +70,19 @@ struct ParsedRequestHead {
         guard p[i] == ASCII.cr else { throw p[i] == ASCII.lf ? .bareLF : .invalidVersion }
         guard p[i + 1] == ASCII.lf else { throw .bareCR }
         i += 2
-        try checkTarget(p, classes)
+        try checkTarget(
+            method: p + methodStart,
+            methodCount: methodEnd - methodStart,
+            target: p + targetStart,
+            count: targetEnd - targetStart
+        )
+        // The limits keep every offset below 2^32 (HTTPParserLimits caps the head length).
+        self.methodStart = UInt32(truncatingIfNeeded: methodStart)
+        self.methodEnd = UInt32(truncatingIfNeeded: methodEnd)
+        self.targetEnd = UInt32(truncatingIfNeeded: targetEnd)
 
         // field lines, empty line
-        fieldsStart = i
+        fieldsStart = UInt32(truncatingIfNeeded: i)
         guard
             let (headEnd, count) = try parseFieldLines(
                 p,
@@ -81,7 +93,7 @@ struct ParsedRequestHead {
                 known: &known
             )
         else { return nil }
-        fieldCount = count
+        fieldCount = UInt32(truncatingIfNeeded: count)
         try decideFraming(limits)
         return headEnd
     }
@@ -96,11 +108,12 @@ struct ParsedRequestHead {
     }
 
     /// Checks that the target has the form its method requires (RFC 9112 §3.2).
-    private func checkTarget(_ p: UnsafePointer<UInt8>, _ classes: UnsafePointer<UInt8>) throws(HTTPParseError) {
-        let target = p + targetStart
-        let count = targetEnd - targetStart
-        let method = p + methodStart
-        let methodCount = methodEnd - methodStart
+    private func checkTarget(
+        method: UnsafePointer<UInt8>,
+        methodCount: Int,
+        target: UnsafePointer<UInt8>,
+        count: Int
+    ) throws(HTTPParseError) {
         let isConnect = equalsExactly(method, methodCount, "CONNECT")
         // origin-form, the common case: any method but CONNECT.
         if target[0] == ASCII.slash && !isConnect { return }

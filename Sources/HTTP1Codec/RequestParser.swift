@@ -61,6 +61,8 @@ public struct RequestParser: Sendable {
 
     enum State {
         case head
+        /// A head without a body was returned; `.end` comes next (no body decoder needed).
+        case endPending
         case body(BodyDecoder)
         case failed(HTTPParseError)
     }
@@ -116,8 +118,14 @@ public struct RequestParser: Sendable {
                     if input.eof && !input.onlyEmptyLinesLeft { throw .unexpectedEOF }
                     return nil
                 }
-                state = .body(BodyDecoder(framing: head.framing))
+                switch head.framing {
+                case .none, .contentLength(0): state = .endPending
+                default: state = .body(BodyDecoder(framing: head.framing))
+                }
                 return .head(head)
+            case .endPending:
+                state = .head
+                return .end(nil)
             case .body(var decoder):
                 guard let step = try decoder.next(&input, limits: limits) else {
                     state = .body(decoder)
