@@ -17,6 +17,7 @@ enum ByteClass {
 // runs a global's initializer exactly once, thread-safely), and is never written nor freed after.
 nonisolated(unsafe) let byteClasses: UnsafePointer<UInt8> = {
     let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    // SAFETY: 256 elements were just allocated; every index below is 0..<256.
     table.initialize(repeating: 0, count: 256)
     let tokenSymbols = Array("!#$%&'*+-.^_`|~".utf8)
     for byte in 0..<256 {
@@ -58,6 +59,8 @@ func hexValue(_ b: UInt8) -> Int {
 /// `literal` must be lowercase letters, digits and `-`; the bytes at `p` must be token bytes
 /// (the callers have validated them). For those, `byte | 0x20` maps exactly the uppercase letters
 /// onto lowercase and leaves `-` and digits alone, so one OR per byte is an exact comparison.
+// SAFETY: callers pass a pointer to at least `count` initialised bytes (a range they bounds-checked);
+// the literal is read only below its own length, which equals `count` after the guard.
 @inline(__always)
 func equalsLowercased(_ p: UnsafePointer<UInt8>, _ count: Int, _ literal: StaticString) -> Bool {
     guard count == literal.utf8CodeUnitCount else { return false }
@@ -67,6 +70,7 @@ func equalsLowercased(_ p: UnsafePointer<UInt8>, _ count: Int, _ literal: Static
 }
 
 /// Whether `count` bytes at `p` equal `literal` exactly.
+// SAFETY: as for equalsLowercased: `count` bytes are readable at `p`, the literal has `count` bytes.
 @inline(__always)
 func equalsExactly(_ p: UnsafePointer<UInt8>, _ count: Int, _ literal: StaticString) -> Bool {
     guard count == literal.utf8CodeUnitCount else { return false }

@@ -41,6 +41,9 @@ struct KnownFields: Sendable {
 ///   where the byte that breaks it is first seen, so a prefix of the input either fails with the
 ///   same error as the whole input or returns nil: this is what makes any split give the same
 ///   result.
+// SAFETY: `p` points at `end` readable bytes (InputBuffer passes the fed array's or the carry's
+// buffer for the duration of the call); every read `p[i]` below is guarded by `i < end` or
+// `i + 1 < end`, and `byteClasses` has 256 entries for any UInt8 index.
 @inline(__always)
 func parseFieldLines(
     _ p: UnsafePointer<UInt8>,
@@ -140,6 +143,7 @@ private func incomplete(
 
 /// Records a field that matters for framing or connection handling; the length switch keeps
 /// the common case (a field nobody here cares about) to one comparison.
+// SAFETY: reads only name and value bytes of a line parseFieldLines has just scanned, all below `end`.
 @inline(__always)
 private func noteKnownField(
     _ p: UnsafePointer<UInt8>,
@@ -209,6 +213,7 @@ private func noteKnownField(
 }
 
 /// Calls `body` with each element of a comma-separated list (RFC 9110 §5.6.1), OWS trimmed.
+// SAFETY: reads only `start..<end` of a validated field value, all readable.
 @inline(__always)
 private func forEachListElement(
     _ p: UnsafePointer<UInt8>,

@@ -18,6 +18,8 @@ struct ParsedRequestHead: Sendable {
     @usableFromInline var known = KnownFields()
 
     /// Parses a head at `p`; returns its length when complete, nil when more bytes are needed.
+    // SAFETY: `p` points at `end` readable bytes for the duration of the call (InputBuffer);
+    // every read is guarded by `i < end`, `i + 1 < end` or `i + 10 <= end` just before it.
     @inline(__always)
     mutating func parse(
         _ p: UnsafePointer<UInt8>,
@@ -108,6 +110,8 @@ struct ParsedRequestHead: Sendable {
     }
 
     /// Checks that the target has the form its method requires (RFC 9112 §3.2).
+    // SAFETY: `method` and `target` point into the request line just scanned, with `methodCount`
+    // and `count` (>= 1) readable bytes; the loops index below those counts.
     private func checkTarget(
         method: UnsafePointer<UInt8>,
         methodCount: Int,
@@ -178,6 +182,7 @@ struct ParsedRequestHead: Sendable {
 }
 
 /// Parses `HTTP/DIGIT.DIGIT` at `p` (8 bytes are available).
+// SAFETY: callers check that at least 8 (request) or 13 (status line) bytes are readable at `p`.
 @inline(__always)
 func parseVersion(_ p: UnsafePointer<UInt8>) throws(HTTPParseError) -> HTTPVersion {
     guard equalsExactly(p, 5, "HTTP/"), p[5] &- ASCII.zero < 10, p[6] == UInt8(ascii: "."), p[7] &- ASCII.zero < 10

@@ -71,6 +71,8 @@ struct ParsedResponseHead {
     var keepAlive = true
 
     /// Parses a head at `p`; returns its length when complete, nil when more bytes are needed.
+    // SAFETY: `p` points at `end` readable bytes for the duration of the call (InputBuffer); the
+    // fixed 13 bytes are read only after `end >= 13`, the rest under `i < end` / `i + 1 < end`.
     mutating func parse(
         _ p: UnsafePointer<UInt8>,
         count end: Int,
