@@ -55,7 +55,7 @@ public struct RequestParser: Sendable {
         case head(RequestHead)
         /// A piece of the body, de-chunked, as a slice of the fed bytes.
         case body(ArraySlice<UInt8>)
-        /// The end of the request, with the trailer fields of a chunked body if it had any.
+        /// The end of the request: for a chunked body its trailer fields (possibly none), else nil.
         case end(HTTPFieldLines?)
     }
 

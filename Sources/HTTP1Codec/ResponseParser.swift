@@ -29,7 +29,7 @@ public struct ResponseParser: Sendable {
         case head(ResponseHead)
         /// A piece of the body, de-chunked, as a slice of the fed bytes.
         case body(ArraySlice<UInt8>)
-        /// The end of the response, with trailer fields of a chunked body if it had any.
+        /// The end of the response: for a chunked body its trailer fields (possibly none), else nil.
         case end(HTTPFieldLines?)
     }
 

@@ -79,6 +79,48 @@ import Testing
         #expect(parser.takeUnconsumedBytes() == [1, 2])
     }
 
+    @Test func feedingAgainBeforeDrainingKeepsEveryByteInOrder() throws {
+        var parser = RequestParser()
+        parser.feed(Array("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab".utf8))
+        parser.feed(Array("cdGET /next HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
+        #expect(parser.hasPendingBytes)
+        var log: [String] = []
+        while let event = try parser.next() {
+            switch event {
+            case .head(let head): log.append("head \(head.target)")
+            case .body(let bytes): log.append("body \(text(bytes))")
+            case .end: log.append("end")
+            }
+        }
+        #expect(log == ["head /", "body abcd", "end", "head /next", "end"])
+        #expect(!parser.hasPendingBytes)
+    }
+
+    @Test func fieldsAreFoundByNameIgnoringCase() throws {
+        var parser = RequestParser()
+        parser.feed(Array("GET / HTTP/1.1\r\nHost: a\r\nX-Trace-Id:  abc \r\nAccept: */*\r\n\r\n".utf8))
+        guard case .head(let head)? = try parser.next() else {
+            Issue.record("no head")
+            return
+        }
+        #expect(head.fields.first(named: "x-trace-id").map(text) == "abc")
+        #expect(head.fields.first(named: "ACCEPT").map(text) == "*/*")
+        #expect(head.fields.first(named: "Cookie") == nil)
+        #expect(head.hostBytes.map(text) == "a")
+        #expect(head.fields.count == 3)
+    }
+
+    @Test func aCleanCloseBetweenRequestsIsNotAnError() throws {
+        var parser = RequestParser()
+        parser.feed(Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n\r\n".utf8))
+        guard case .head? = try parser.next(), case .end? = try parser.next() else {
+            Issue.record("no request")
+            return
+        }
+        parser.finish()
+        #expect(try parser.next() == nil)
+    }
+
     @Test func oneByteFeedsOfAHugeHeadStayLinearAndBounded() {
         let wire = Array(
             ("GET / HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X-Field: value\r\n", count: 99) + "\r\n").utf8
