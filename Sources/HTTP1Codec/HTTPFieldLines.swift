@@ -78,16 +78,41 @@ public struct HTTPFieldLines: Sequence, Sendable {
         var fields = HTTPFields()
         fields.reserveCapacity(count)
         for line in self {
-            if excludingHost && line.name.count == 4 && line.name.map(asciiLowercase) == Array("host".utf8) {
+            if excludingHost && line.name.count == 4 && line.name.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) {
                 continue
             }
-            // The parser only accepts token names, which are exactly the names HTTPField.Name
-            // accepts, so the initializer cannot fail here.
-            guard let name = HTTPField.Name(String(decoding: line.name, as: UTF8.self)) else { continue }
-            fields.append(HTTPField(name: name, value: line.value))
+            fields.append(makeField(fieldName(line.name), line.value))
         }
         return fields
     }
+}
+
+/// Names common enough to skip `HTTPField.Name`'s validation and lowercasing, as the wire spells
+/// them; a name in any other spelling takes the general path and keeps its spelling.
+private let commonFieldNames: [(bytes: [UInt8], name: HTTPField.Name)] = [
+    HTTPField.Name.userAgent, .accept, .acceptLanguage, .acceptEncoding, .connection, .referer,
+    .cookie, .cacheControl, .contentType, .contentLength, .transferEncoding, .ifNoneMatch,
+    .ifModifiedSince, .origin, .authorization, .upgrade,
+    HTTPField.Name("Sec-Fetch-Dest")!, HTTPField.Name("Sec-Fetch-Mode")!, HTTPField.Name("Sec-Fetch-Site")!,
+    HTTPField.Name("Sec-Fetch-User")!, HTTPField.Name("Upgrade-Insecure-Requests")!,
+].map { (Array($0.rawName.utf8), $0) }
+
+/// The swift-http-types name for validated token bytes.
+private func fieldName(_ bytes: ArraySlice<UInt8>) -> HTTPField.Name {
+    for entry in commonFieldNames where entry.bytes.count == bytes.count && entry.bytes.elementsEqual(bytes) {
+        return entry.name
+    }
+    // The parser only accepts token names, which are exactly the names HTTPField.Name accepts.
+    return HTTPField.Name(String(decoding: bytes, as: UTF8.self))!
+}
+
+/// A field from validated value bytes: through a `String` when they are ASCII (the cheap path),
+/// from the bytes themselves otherwise (obs-text must survive unchanged).
+private func makeField(_ name: HTTPField.Name, _ value: ArraySlice<UInt8>) -> HTTPField {
+    if value.allSatisfy({ $0 < 0x80 }) {
+        return HTTPField(name: name, value: String(decoding: value, as: UTF8.self))
+    }
+    return HTTPField(name: name, value: value)
 }
 
 @inline(__always)
