@@ -5,9 +5,9 @@
 // when it needs more bytes, and throws an HTTPParseError whose `status` the server answers before
 // closing; after an error the parser is stuck in it (the stream has no trustworthy boundary left).
 //
-// Copies. A feed is kept as an ArraySlice of the caller's array, not copied. A head that is whole
-// in one feed is parsed in place and handed out as a slice of it plus offsets; body bytes are
-// always slices of the feed. Only a head (or trailer section) split across feeds is copied, into
+// Copies. A feed is kept as a reference to the caller's array and a range, not copied. A head
+// that is whole in one feed is parsed in place and handed out as that reference plus 32-bit
+// offsets; body bytes are always ArraySlices of the feed. Only a head (or trailer section) split across feeds is copied, into
 // the carry buffer of InputBuffer, which never holds more than `maxHeadLength` bytes.
 //
 // Splits. Parsing a head is one left-to-right pass over bytes that may end early. Every rule is
@@ -19,7 +19,7 @@
 // Strictness (RFC 9112, no lenient mode; docs/decisions/0002-http1-strictness.md):
 // - Line endings are CRLF only. RFC 9112 §2.2 lets a recipient accept a bare LF, and h11 and
 //   nginx do, but a bare LF is what makes a front end and a back end disagree about where a line
-//   ends (the chunk-extension LF smuggling of 2023 is one case), so a bare LF anywhere in a head
+//   ends (a bare LF in a chunk extension is one known smuggling shape), so a bare LF anywhere in a head
 //   or chunk line is `.bareLF` and a CR not followed by LF is `.bareCR`. Empty lines before a
 //   request line are skipped (§2.2 "SHOULD ignore at least one empty line").
 // - Exactly one SP between the parts of the request line; a method is a token; a target is
@@ -31,7 +31,8 @@
 //   second Content-Length even when equal, and Transfer-Encoding in HTTP/1.0. A Transfer-Encoding
 //   must end in a single `chunked` (400), and codings before it are 501 (we decode none).
 // - HTTP/1.1 needs exactly one Host; HTTP/1.0 may have none but never two.
-// Limits are checked as they are crossed; the body limit is checked against the declared length.
+// Limits are checked before any byte past them is looked at, so the error for an over-long head
+// does not depend on the split either; the body limit is checked against the declared length.
 
 /// An incremental, strict HTTP/1.1 request parser for the server side of a connection.
 ///
