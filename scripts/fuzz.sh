@@ -4,9 +4,14 @@
 set -euo pipefail
 seconds=${1:-60}
 cd "$(dirname "$0")/../Fuzz"
-swift build -c release -Xswiftc -sanitize=fuzzer,address \
-    --product HTTP1ParserFuzz --product RESPParserFuzz 2>&1 | tail -3
-bin=$(swift build -c release -Xswiftc -sanitize=fuzzer,address --show-bin-path)
+# One -sanitize flag for both sanitizers (SwiftPM's two --sanitize flags keep only the last), and
+# explicit coverage counters: with Swift 6.3 on Linux, -sanitize=fuzzer links libFuzzer but adds no
+# coverage instrumentation, so libFuzzer would mutate blind ("no interesting inputs").
+flags=(-c release -Xswiftc -sanitize=fuzzer,address
+    -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
+swift build "${flags[@]}" --product HTTP1ParserFuzz 2>&1 | tail -2
+swift build "${flags[@]}" --product RESPParserFuzz 2>&1 | tail -2
+bin=$(swift build "${flags[@]}" --show-bin-path)
 mkdir -p .out
 status=0
 for pair in HTTP1ParserFuzz:http1 RESPParserFuzz:resp; do
