@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 // libFuzzer targets for the sans-I/O codecs, a package of their own so the main build never
 // links libFuzzer. Run them with `scripts/fuzz.sh SECONDS` (it builds with
-// `-Xswiftc -sanitize=fuzzer,address`: two `--sanitize` flags would keep only the last).
+// `--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address` and coverage counters).
 import Foundation
 import PackageDescription
 

@@ -4,10 +4,11 @@
 set -euo pipefail
 seconds=${1:-60}
 cd "$(dirname "$0")/../Fuzz"
-# One -sanitize flag for both sanitizers (SwiftPM's two --sanitize flags keep only the last), and
-# explicit coverage counters: with Swift 6.3 on Linux, -sanitize=fuzzer links libFuzzer but adds no
-# coverage instrumentation, so libFuzzer would mutate blind ("no interesting inputs").
-flags=(-c release -Xswiftc -sanitize=fuzzer,address
+# --sanitize=fuzzer links libFuzzer; -Xswiftc -sanitize=fuzzer,address instruments the code for
+# both (two --sanitize flags would keep only the last); the explicit coverage counters are needed
+# because with Swift 6.3 on Linux -sanitize=fuzzer adds no coverage instrumentation, and libFuzzer
+# would mutate blind ("no interesting inputs").
+flags=(-c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address
     -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
 swift build "${flags[@]}" --product HTTP1ParserFuzz 2>&1 | tail -2
 swift build "${flags[@]}" --product RESPParserFuzz 2>&1 | tail -2
