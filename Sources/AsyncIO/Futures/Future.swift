@@ -240,17 +240,31 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
         }
         if task == nil || task!.mayBeCancelledBySwift {
             await withTaskCancellationHandler {
-                await withUnsafeContinuation { append(.continuation($0)) }
+                await withUnsafeContinuation { appendOrResume($0) }
             } onCancel: { [core, transfer = UnsafeTransfer(self)] in
                 // Swift cancellation arrives on the canceller's thread: hop to the loop first.
                 core.pushThreadSafe(.handle(Handle(core: core) { _ = transfer.value.cancel(message: nil) }))
             }
         } else {
-            await withUnsafeContinuation { append(.continuation($0)) }
+            await withUnsafeContinuation { appendOrResume($0) }
         }
         if let task {
             if task.waitingOn === self { task.waitingOn = nil }
             try task.takeCancelRequest()
+        }
+    }
+
+    /// Registers a suspended waiter, or resumes it at once if the Future completed meanwhile.
+    ///
+    /// `withUnsafeContinuation` first switches to the caller's isolation and only then runs its
+    /// closure; when that switch is a hop (a job through the ready queue), other code runs in
+    /// between and may complete this Future. Appending to a done Future would strand the waiter
+    /// forever, so check again here.
+    private func appendOrResume(_ continuation: UnsafeContinuation<Void, Never>) {
+        if isDone {
+            continuation.resume()
+        } else {
+            append(.continuation(continuation))
         }
     }
 
