@@ -63,6 +63,33 @@ import Testing
         #expect(events == ["notifyAll with 3 waiting", "a in", "a out", "b in", "b out", "c in", "c out"])
     }
 
+    /// Regression: the woken waiters hop between executors while re-acquiring the lock, so one
+    /// of them suspends on the lock's Future only after it was completed. The core's
+    /// `waitUntilDone` used to append the continuation anyway and strand that task forever.
+    @Test func waitersNotifiedTogetherAllReacquireTheLock() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            let condition = Condition()
+            var events: [String] = []
+            var tasks: [LoopTask<Void>] = []
+            for name in ["a", "b", "c"] {
+                tasks.append(
+                    loop.createTask {
+                        try await condition.withLock {
+                            try await condition.wait()
+                            events.append("\(name) woke")
+                        }
+                    }
+                )
+            }
+            try await settle()
+            try await condition.withLock { try condition.notifyAll() }
+            for task in tasks { try await task.value }
+            events.append("locked \(condition.isLocked)")
+            return events
+        }
+        #expect(events == ["a woke", "b woke", "c woke", "locked false"])
+    }
+
     @Test func waitForChecksThePredicateAfterEachNotification() async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
             let condition = Condition()
