@@ -1,10 +1,9 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct BarrierTests {
     @Test func threePartiesPassTogetherWithTheirArrivalIndices() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let barrier = try Barrier(parties: 3)
             var events: [String] = []
             var tasks: [LoopTask<Void>] = []
@@ -32,7 +31,7 @@ import Testing
     }
 
     @Test func theBarrierCanBeUsedForSeveralRounds() async throws {
-        let indices = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let indices = try await runStory { loop in
             let barrier = try Barrier(parties: 2)
             var indices: [Int] = []
             let other = loop.createTask {
@@ -49,7 +48,7 @@ import Testing
     }
 
     @Test func abortBreaksTheBarrierForWaitersAndLaterCallers() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let barrier = try Barrier(parties: 3)
             var events: [String] = []
             var tasks: [LoopTask<Void>] = []
@@ -83,7 +82,7 @@ import Testing
     }
 
     @Test func resetSendsWaitersAwayAndMakesTheBarrierUsableAgain() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let barrier = try Barrier(parties: 2)
             var events: [String] = []
             try await barrier.abort()

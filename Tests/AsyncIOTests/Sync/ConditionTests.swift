@@ -1,10 +1,9 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct ConditionTests {
     @Test func notifyOneWakesOneWaiterInFIFOOrder() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let condition = Condition()
             var events: [String] = []
             var tasks: [LoopTask<Void>] = []
@@ -36,7 +35,7 @@ import Testing
     }
 
     @Test func notifyAllWakesEveryWaiterOneAtATimeUnderTheLock() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let condition = Condition()
             var events: [String] = []
             var tasks: [LoopTask<Void>] = []
@@ -67,7 +66,7 @@ import Testing
     /// of them suspends on the lock's Future only after it was completed. The core's
     /// `waitUntilDone` used to append the continuation anyway and strand that task forever.
     @Test func waitersNotifiedTogetherAllReacquireTheLock() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let condition = Condition()
             var events: [String] = []
             var tasks: [LoopTask<Void>] = []
@@ -91,7 +90,7 @@ import Testing
     }
 
     @Test func waitForChecksThePredicateAfterEachNotification() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let condition = Condition()
             var events: [String] = []
             var items = 0
@@ -118,7 +117,7 @@ import Testing
     }
 
     @Test func waitingOrNotifyingWithoutTheLockThrows() async throws {
-        let errors = try await EventLoopThread.run(clock: VirtualClock()) { _ -> [String] in
+        let errors = try await runStory { _ -> [String] in
             let condition = Condition()
             var errors: [String] = []
             do { try await condition.wait() } catch { errors.append("wait: \(error)") }
@@ -135,7 +134,7 @@ import Testing
     }
 
     @Test func aCancelledWaiterReacquiresTheLockBeforeThrowing() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let condition = Condition()
             var events: [String] = []
             let waiter = loop.createTask {
@@ -154,7 +153,7 @@ import Testing
             try await settle()
             events.append("main holds the lock; waiter done \(waiter.isDone)")
             try condition.release()
-            events.append("waiter: \(await outcome(of: waiter))")
+            events.append("waiter: \(try await outcome(of: waiter))")
             return events
         }
         #expect(
@@ -166,7 +165,7 @@ import Testing
     }
 
     @Test func aNotificationLostToACancellationGoesToTheNextWaiter() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let condition = Condition()
             var events: [String] = []
             let first = loop.createTask {
@@ -183,7 +182,7 @@ import Testing
                 try condition.notify(1)  // wakes `first`...
                 first.cancel()  // ...which is cancelled before it runs.
             }
-            events.append("first: \(await outcome(of: first))")
+            events.append("first: \(try await outcome(of: first))")
             try await second.value
             return events
         }
@@ -191,7 +190,7 @@ import Testing
     }
 
     @Test func conditionsCanShareALock() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let events = try await runStory { _ in
             let lock = Lock()
             let a = Condition(lock: lock)
             let b = Condition(lock: lock)

@@ -1,10 +1,9 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct EventTests {
     @Test func setWakesEveryWaiterInTheOrderTheyWaited() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let event = Event()
             var events: [String] = []
             var tasks: [LoopTask<Void>] = []
@@ -27,7 +26,7 @@ import Testing
     }
 
     @Test func waitReturnsAtOnceWhileSetAndBlocksAfterClear() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let event = Event()
             var events: [String] = []
             event.set()
@@ -48,7 +47,7 @@ import Testing
     }
 
     @Test func aWaiterWokenBySetReturnsEvenIfClearedBeforeItRuns() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let event = Event()
             var events: [String] = []
             let waiter = loop.createTask {
@@ -65,7 +64,7 @@ import Testing
     }
 
     @Test func aCancelledWaiterLeavesAndOthersStillWake() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let event = Event()
             var events: [String] = []
             let cancelled = loop.createTask { try await event.wait() }
@@ -75,7 +74,7 @@ import Testing
             }
             try await settle()
             cancelled.cancel()
-            events.append("cancelled: \(await outcome(of: cancelled)), waiting \(event.statistics.tasksWaiting)")
+            events.append("cancelled: \(try await outcome(of: cancelled)), waiting \(event.statistics.tasksWaiting)")
             event.set()
             try await other.value
             return events

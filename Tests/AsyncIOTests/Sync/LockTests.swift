@@ -1,10 +1,9 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct LockTests {
     @Test func waitersGetTheLockInTheOrderTheyAsked() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let lock = Lock()
             var events: [String] = []
             try await lock.acquire()
@@ -38,7 +37,7 @@ import Testing
     }
 
     @Test func aNewcomerCannotBargeAheadOfAWokenWaiter() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let lock = Lock()
             var events: [String] = []
             try await lock.acquire()
@@ -68,7 +67,7 @@ import Testing
     }
 
     @Test func releasingAnUnlockedLockThrows() async throws {
-        let error = try await EventLoopThread.run(clock: VirtualClock()) { _ -> AsyncIOError? in
+        let error = try await runStory { _ -> AsyncIOError? in
             let lock = Lock()
             do throws(AsyncIOError) {
                 try lock.release()
@@ -81,7 +80,7 @@ import Testing
     }
 
     @Test func aWaiterCancelledAfterItsWakeUpPassesTheLockOn() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let lock = Lock()
             var events: [String] = []
             try await lock.acquire()
@@ -97,7 +96,7 @@ import Testing
             try await settle()
             try lock.release()  // wakes `first`...
             first.cancel(message: "late")  // ...which is cancelled before it runs.
-            events.append("first: \(await outcome(of: first))")
+            events.append("first: \(try await outcome(of: first))")
             try await second.value
             events.append("locked: \(lock.isLocked), waiting \(lock.statistics.tasksWaiting)")
             return events
@@ -110,14 +109,14 @@ import Testing
     }
 
     @Test func aWaiterCancelledWhileQueuedLeavesTheQueue() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let lock = Lock()
             var events: [String] = []
             try await lock.acquire()
             let waiter = loop.createTask { try await lock.acquire() }
             try await settle()
             waiter.cancel()
-            events.append("waiter: \(await outcome(of: waiter))")
+            events.append("waiter: \(try await outcome(of: waiter))")
             events.append("waiting \(lock.statistics.tasksWaiting), locked \(lock.isLocked)")
             try lock.release()
             // With no live waiter, acquire takes the fast path again.
@@ -130,7 +129,7 @@ import Testing
 
     @Test func withLockReleasesWhenTheBodyThrows() async throws {
         struct Boom: Error {}
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let events = try await runStory { _ in
             let lock = Lock()
             var events: [String] = []
             let value = try await lock.withLock {

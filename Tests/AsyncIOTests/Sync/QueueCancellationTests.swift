@@ -1,10 +1,9 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct QueueCancellationTests {
     @Test func aGetterCancelledAfterItsWakeUpPassesItToTheNextGetter() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let queue = Queue<String>()
             var events: [String] = []
             let first = loop.createTask { try await queue.get() }
@@ -12,7 +11,7 @@ import Testing
             try await settle()
             try queue.putNowait("item")  // wakes `first`...
             first.cancel()  // ...which is cancelled before it runs.
-            events.append("first: \(await outcome(of: first))")
+            events.append("first: \(try await outcome(of: first))")
             try await second.value
             events.append("count \(queue.count), getters \(queue.statistics.tasksWaitingToGet)")
             return events
@@ -21,7 +20,7 @@ import Testing
     }
 
     @Test func aPutterCancelledAfterItsWakeUpPassesItToTheNextPutter() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let queue = Queue<String>(maxsize: 1)
             var events: [String] = []
             try queue.putNowait("old")
@@ -33,7 +32,7 @@ import Testing
             try await settle()
             events.append("got \(try queue.getNowait())")  // wakes `first`...
             first.cancel()  // ...which is cancelled before it runs.
-            events.append("first: \(await outcome(of: first))")
+            events.append("first: \(try await outcome(of: first))")
             try await second.value
             events.append("queue holds \(try queue.getNowait())")
             return events
@@ -42,13 +41,13 @@ import Testing
     }
 
     @Test func aGetterCancelledWhileWaitingTakesNoItem() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let queue = Queue<Int>()
             var events: [String] = []
             let getter = loop.createTask { try await queue.get() }
             try await settle()
             getter.cancel()
-            events.append("getter: \(await outcome(of: getter))")
+            events.append("getter: \(try await outcome(of: getter))")
             try queue.putNowait(7)
             events.append("count \(queue.count), getters \(queue.statistics.tasksWaitingToGet)")
             return events

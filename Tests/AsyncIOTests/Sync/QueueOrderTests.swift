@@ -1,5 +1,4 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct QueueOrderTests {
@@ -12,7 +11,7 @@ import Testing
     }
 
     @Test func priorityQueueGivesTheSmallestFirstAndTiesInArrivalOrder() async throws {
-        let order = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let order = try await runStory { _ in
             let queue = PriorityQueue<Job>()
             let jobs = [(3, "a"), (1, "b"), (2, "c"), (1, "d"), (3, "e"), (0, "f"), (1, "g")]
             for (priority, name) in jobs { try queue.putNowait(Job(priority: priority, name: name)) }
@@ -25,7 +24,7 @@ import Testing
 
     @Test(arguments: [[5, 3, 8, 1, 9, 2, 7], Array((0..<50).reversed()), [4, 4, 1, 1, 3]])
     func priorityQueueSortsAnyInput(input: [Int]) async throws {
-        let output = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let output = try await runStory { _ in
             let queue = PriorityQueue<Int>()
             for item in input { try queue.putNowait(item) }
             var output: [Int] = []
@@ -36,7 +35,7 @@ import Testing
     }
 
     @Test func lifoQueueGivesTheNewestFirst() async throws {
-        let order = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let order = try await runStory { _ in
             let queue = LifoQueue<String>(maxsize: 3)
             for item in ["a", "b", "c"] { try queue.putNowait(item) }
             let description = "\(queue)"
@@ -48,7 +47,7 @@ import Testing
     }
 
     @Test func aPriorityQueueIsAQueue() async throws {
-        let wasFull = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let wasFull = try await runStory { _ in
             let queue: Queue<Int> = PriorityQueue<Int>(maxsize: 1)
             try queue.putNowait(1)
             let full = queue.isFull

@@ -1,10 +1,9 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct QueueShutdownTests {
     @Test func afterShutdownPutsFailAndGetsDrainTheQueueThenFail() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let events = try await runStory { _ in
             let queue = Queue<Int>()
             var events: [String] = []
             try queue.putNowait(1)
@@ -28,7 +27,7 @@ import Testing
     }
 
     @Test func shutdownWakesBlockedGettersAndPutters() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let empty = Queue<Int>()
             let full = Queue<Int>(maxsize: 1)
             try full.putNowait(0)
@@ -51,7 +50,7 @@ import Testing
     }
 
     @Test func immediateShutdownDiscardsItemsAndReleasesJoin() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let queue = Queue<Int>(maxsize: 2)
             var events: [String] = []
             try queue.putNowait(1)
@@ -79,7 +78,7 @@ import Testing
     }
 
     @Test func immediateShutdownKeepsJoinWaitingForItemsAlreadyTaken() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let queue = Queue<Int>()
             var events: [String] = []
             try queue.putNowait(1)

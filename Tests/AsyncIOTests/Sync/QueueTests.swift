@@ -1,10 +1,9 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct QueueTests {
     @Test func itemsComeOutInTheOrderTheyWentIn() async throws {
-        let items = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let items = try await runStory { _ in
             let queue = Queue<String>()
             for item in ["a", "b", "c"] { try queue.putNowait(item) }
             var items: [String] = []
@@ -15,7 +14,7 @@ import Testing
     }
 
     @Test func putWaitsWhileTheQueueIsFull() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let queue = Queue<Int>(maxsize: 2)
             var events: [String] = []
             let producer = loop.createTask {
@@ -43,7 +42,7 @@ import Testing
     }
 
     @Test func getWaitsForAnItemAndGettersAreServedInOrder() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let queue = Queue<String>()
             var events: [String] = []
             var tasks: [LoopTask<Void>] = []
@@ -60,7 +59,7 @@ import Testing
     }
 
     @Test func nowaitOperationsThrowTypedErrors() async throws {
-        let errors = try await EventLoopThread.run(clock: VirtualClock()) { _ -> [AsyncIOError] in
+        let errors = try await runStory { _ -> [AsyncIOError] in
             let queue = Queue<Int>(maxsize: 1)
             var errors: [AsyncIOError] = []
             do throws(AsyncIOError) { _ = try queue.getNowait() } catch { errors.append(error) }
@@ -72,7 +71,7 @@ import Testing
     }
 
     @Test func joinWaitsUntilEveryItemIsMarkedDone() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let queue = Queue<Int>()
             var events: [String] = []
             for item in 1...2 { try queue.putNowait(item) }
@@ -87,7 +86,7 @@ import Testing
             try await queue.join()
             events.append("joined, unfinished \(queue.statistics.unfinishedTasks)")
             worker.cancel()
-            events.append("worker: \(await outcome(of: worker))")
+            events.append("worker: \(try await outcome(of: worker))")
             // Nothing unfinished: join returns at once.
             try await queue.join()
             events.append("joined again")
@@ -97,7 +96,7 @@ import Testing
     }
 
     @Test func taskDoneCalledTooOftenThrows() async throws {
-        let error = try await EventLoopThread.run(clock: VirtualClock()) { _ -> AsyncIOError? in
+        let error = try await runStory { _ -> AsyncIOError? in
             let queue = Queue<Int>()
             try queue.putNowait(1)
             _ = try queue.getNowait()
@@ -113,7 +112,7 @@ import Testing
     }
 
     @Test func unboundedQueueIsNeverFull() async throws {
-        let full = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+        let full = try await runStory { _ in
             let queue = Queue<Int>(maxsize: 0)
             for item in 0..<1000 { try queue.putNowait(item) }
             return queue.isFull

@@ -1,10 +1,9 @@
 import AsyncIO
-import AsyncIOTesting
 import Testing
 
 @Suite struct SemaphoreTests {
     @Test func permitsAreGrantedInFIFOOrder() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let semaphore = try Semaphore(value: 2)
             var events: [String] = []
             var tasks: [LoopTask<Void>] = []
@@ -31,7 +30,7 @@ import Testing
     }
 
     @Test func aNewcomerQueuesBehindAWokenWaiterEvenWithAPermitFree() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let semaphore = try Semaphore(value: 0)
             var events: [String] = []
             let waiter = loop.createTask {
@@ -52,7 +51,7 @@ import Testing
     }
 
     @Test func aWaiterCancelledAfterItsWakeUpGivesThePermitToTheNext() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let events = try await runStory { loop in
             let semaphore = try Semaphore(value: 0)
             var events: [String] = []
             let first = loop.createTask { try await semaphore.acquire() }
@@ -63,7 +62,7 @@ import Testing
             try await settle()
             semaphore.release()  // hands the permit to `first`...
             first.cancel()  // ...which is cancelled before it runs.
-            events.append("first: \(await outcome(of: first))")
+            events.append("first: \(try await outcome(of: first))")
             try await second.value
             events.append("value \(semaphore.value), waiting \(semaphore.statistics.tasksWaiting)")
             return events
@@ -72,7 +71,7 @@ import Testing
     }
 
     @Test func boundedSemaphoreRefusesToBeReleasedTooOften() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { _ -> [String] in
+        let events = try await runStory { _ -> [String] in
             let semaphore = try BoundedSemaphore(value: 1)
             var events: [String] = []
             try await semaphore.acquire()
