@@ -11,7 +11,7 @@
 /// CPython does.
 ///
 /// Mirrors `asyncio.Barrier`. `n_waiting` and `broken` are `nWaiting` and `isBroken`.
-public final class Barrier {
+public final class Barrier: CustomStringConvertible {
     enum State: Sendable, Equatable {
         case filling, draining, resetting, broken
     }
@@ -43,6 +43,11 @@ public final class Barrier {
     /// What the barrier is doing now.
     public var statistics: BarrierStatistics {
         BarrierStatistics(parties: parties, nWaiting: nWaiting, isBroken: isBroken)
+    }
+
+    /// `<Barrier [filling, waiters:1/3]>`, as CPython's `repr`.
+    public var description: String {
+        "<Barrier [\(state)\(isBroken ? "" : ", waiters:\(nWaiting)/\(parties)")]>"
     }
 
     // MARK: - Waiting

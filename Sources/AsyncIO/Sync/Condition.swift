@@ -11,7 +11,7 @@ import DequeModule
 /// Bound to the running loop the first time a task waits on it (see `Lock`).
 ///
 /// Mirrors `asyncio.Condition`. Deviation: `async with cond:` is `try await cond.withLock { … }`.
-public final class Condition {
+public final class Condition: CustomStringConvertible {
     /// The lock the condition uses, which may be shared with other conditions.
     public let lock: Lock
     private var binding = LoopBinding()
@@ -27,6 +27,11 @@ public final class Condition {
     /// What the condition is doing now: its lock's state and how many tasks wait to be notified.
     public var statistics: ConditionStatistics {
         ConditionStatistics(tasksWaiting: waiters.count, lockStatistics: lock.statistics)
+    }
+
+    /// `<Condition [locked, waiters:2]>`, as CPython's `repr`.
+    public var description: String {
+        "<Condition [\(isLocked ? "locked" : "unlocked")\(waiters.isEmpty ? "" : ", waiters:\(waiters.count)")]>"
     }
 
     // MARK: - The lock

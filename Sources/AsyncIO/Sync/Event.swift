@@ -9,7 +9,7 @@ import DequeModule
 /// Bound to the running loop the first time a task waits on it (see `Lock`).
 ///
 /// Mirrors `asyncio.Event`.
-public final class Event {
+public final class Event: CustomStringConvertible {
     private var binding = LoopBinding()
     private var waiters = Waiters()
     private var value = false
@@ -23,6 +23,11 @@ public final class Event {
     /// What the event is doing now: whether it is set and how many tasks wait for it.
     public var statistics: EventStatistics {
         EventStatistics(isSet: value, tasksWaiting: waiters.count)
+    }
+
+    /// `<Event [set, waiters:2]>`, as CPython's `repr`.
+    public var description: String {
+        "<Event [\(value ? "set" : "unset")\(waiters.isEmpty ? "" : ", waiters:\(waiters.count)")]>"
     }
 
     /// Sets the flag and wakes every waiting task. Does nothing if it is already set.

@@ -15,7 +15,7 @@ import DequeModule
 /// it; using it from another loop then throws `AsyncIOError.loopState`.
 ///
 /// Mirrors `asyncio.Lock`. Deviation: `async with lock:` is `try await lock.withLock { … }`.
-public final class Lock {
+public final class Lock: CustomStringConvertible {
     private var binding = LoopBinding()
     private var waiters = Waiters()
     private var locked = false
@@ -29,6 +29,11 @@ public final class Lock {
     /// What the lock is doing now: whether it is held and how many tasks wait for it.
     public var statistics: LockStatistics {
         LockStatistics(isLocked: locked, tasksWaiting: waiters.count)
+    }
+
+    /// `<Lock [locked, waiters:2]>`, as CPython's `repr`.
+    public var description: String {
+        "<Lock [\(locked ? "locked" : "unlocked")\(waiters.isEmpty ? "" : ", waiters:\(waiters.count)")]>"
     }
 
     // MARK: - Acquiring and releasing

@@ -11,7 +11,7 @@ import DequeModule
 /// Bound to the running loop the first time a task waits on it (see `Lock`).
 ///
 /// Mirrors `asyncio.Semaphore`. Deviation: `async with sem:` is `try await sem.withPermit { … }`.
-public final class Semaphore {
+public final class Semaphore: CustomStringConvertible {
     let state: SemaphoreState
 
     /// Creates a semaphore with `value` permits (default 1).
@@ -29,6 +29,9 @@ public final class Semaphore {
 
     /// What the semaphore is doing now.
     public var statistics: SemaphoreStatistics { state.statistics(bound: nil) }
+
+    /// `<Semaphore [unlocked, value:2, waiters:1]>`, as CPython's `repr`.
+    public var description: String { "<Semaphore [\(state.summary)]>" }
 
     /// Takes a permit, waiting for one in FIFO order if none is free or others wait.
     ///
@@ -53,7 +56,7 @@ public final class Semaphore {
 ///
 /// Mirrors `asyncio.BoundedSemaphore`. Deviation: it is not a subclass of `Semaphore`, because its
 /// `release()` throws and `Semaphore.release()` does not; both share one implementation.
-public final class BoundedSemaphore {
+public final class BoundedSemaphore: CustomStringConvertible {
     let state: SemaphoreState
     /// The initial number of permits, which `release()` never exceeds.
     public let bound: Int
@@ -75,6 +78,9 @@ public final class BoundedSemaphore {
 
     /// What the semaphore is doing now.
     public var statistics: SemaphoreStatistics { state.statistics(bound: bound) }
+
+    /// `<BoundedSemaphore [unlocked, value:2, waiters:1]>`, as CPython's `repr`.
+    public var description: String { "<BoundedSemaphore [\(state.summary)]>" }
 
     /// Takes a permit; see `Semaphore.acquire()`. Mirrors `acquire()`.
     public func acquire() async throws { try await state.acquire() }
@@ -132,6 +138,11 @@ final class SemaphoreState {
 
     func statistics(bound: Int?) -> SemaphoreStatistics {
         SemaphoreStatistics(value: value, isLocked: isLocked, tasksWaiting: waiters.count, bound: bound)
+    }
+
+    /// CPython's `repr` details: `locked` or `unlocked, value:N`, then the waiter count if any.
+    var summary: String {
+        (isLocked ? "locked" : "unlocked, value:\(value)") + (waiters.isEmpty ? "" : ", waiters:\(waiters.count)")
     }
 
     func acquire() async throws {
