@@ -7,6 +7,10 @@ import DequeModule
 /// counts as an unfinished task until a consumer calls `taskDone()`; `join()` waits for the count
 /// to reach zero.
 ///
+/// Unlike `Lock`, the queue does not reserve an item for the getter it wakes (nor room for the
+/// putter): as in asyncio, a `get` arriving while the woken getter has not run yet may take the
+/// item, and the woken getter then waits again, at the back of the line.
+///
 /// Cancellation never loses an item or a wake-up: a getter (or putter) woken by a `put` (or
 /// `get`) but cancelled before it ran passes the wake-up to the next one in line, as CPython does.
 ///
