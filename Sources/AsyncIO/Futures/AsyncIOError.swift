@@ -28,8 +28,19 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
     case brokenBarrier
     /// A queue was shut down (asyncio's `QueueShutDown`).
     case queueShutDown
+    /// `putNowait` found the queue full (asyncio's `QueueFull`).
+    case queueFull
+    /// `getNowait` found the queue empty (asyncio's `QueueEmpty`).
+    case queueEmpty
+    /// A lock was released, or a `Condition` waited on or notified, without the lock being held
+    /// (asyncio's `RuntimeError('Lock is not acquired.')`).
+    case lockNotAcquired
+    /// A call was made more often than its counterpart allows: `BoundedSemaphore.release` beyond
+    /// the initial value, `Queue.taskDone` beyond the items put (asyncio's `ValueError`). The
+    /// associated value names the call.
+    case calledTooManyTimes(String)
     /// An argument has a value the operation cannot accept (asyncio's `ValueError`), e.g. `wait`
-    /// on no Futures at all.
+    /// on no Futures at all, a negative `Semaphore` value.
     case invalidArgument(String)
 
     public var description: String {
@@ -39,6 +50,10 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
         case .loopState(let message): "RuntimeError: \(message)"
         case .brokenBarrier: "BrokenBarrierError"
         case .queueShutDown: "QueueShutDown"
+        case .queueFull: "QueueFull"
+        case .queueEmpty: "QueueEmpty"
+        case .lockNotAcquired: "RuntimeError: Lock is not acquired."
+        case .calledTooManyTimes(let call): "ValueError: \(call) called too many times"
         case .invalidArgument(let message): "ValueError: \(message)"
         }
     }
