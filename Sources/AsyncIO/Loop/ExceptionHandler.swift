@@ -11,6 +11,13 @@ public struct ExceptionContext: Sendable, CustomStringConvertible {
     /// A description of the handle, future or task involved.
     public var source: String?
 
+    /// Makes a context, for `EventLoop.callExceptionHandler`.
+    public init(message: String, error: (any Error)? = nil, source: String? = nil) {
+        self.message = message
+        self.error = error
+        self.source = source
+    }
+
     public var description: String {
         var text = message
         if let source { text += " (\(source))" }
