@@ -135,6 +135,11 @@ public actor EventLoop {
     /// suspension (Python 3.12's eager tasks; a task that finishes without suspending never goes
     /// through the loop).
     ///
+    /// Known limitation: on Swift 6.3, `Task.immediate` given an executor preference does not start
+    /// synchronously, so an `eagerStart` task currently starts in the next iteration like any
+    /// other (it keeps the loop as executor preference, which matters more: without it, the task
+    /// would leave the loop on every `@concurrent` call). TODO(#2): make it eager.
+    ///
     /// - Parameters:
     ///   - name: the task's name (default `Task-N`).
     ///   - eagerStart: start the task synchronously.
