@@ -42,7 +42,20 @@ let package = Package(
         ),
         .target(name: "RESPCodec", swiftSettings: strict),
 
-        .executableTarget(name: "Hello", dependencies: ["AsyncIO"], path: "Examples/Hello", swiftSettings: strict),
+        .executableTarget(
+            name: "Hello",
+            dependencies: ["AsyncIO"],
+            path: "Examples/Hello",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "UndoingCallbacks",
+            dependencies: ["AsyncIO"],
+            path: "Examples/UndoingCallbacks",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),

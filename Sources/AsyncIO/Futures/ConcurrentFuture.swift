@@ -29,25 +29,34 @@ public final class ConcurrentFuture<Value: Sendable>: @unchecked Sendable {
     /// Completes it with `result`; returns false (and changes nothing) if it was already done.
     @discardableResult
     public func complete(_ result: Result<Value, any Error>) -> Bool {
-        let toRun: [@Sendable (ConcurrentFuture<Value>) -> Void]? = condition.withLock {
-            guard outcome == nil else { return nil }
-            outcome = result
-            cancelHook = nil
-            defer { callbacks = [] }
-            return callbacks
-        }
-        guard let toRun else { return false }
+        finish(result) != nil
+    }
+
+    /// Sets the outcome and runs the callbacks; returns the cancel hook, or nil if already done.
+    private func finish(_ result: Result<Value, any Error>) -> (@Sendable () -> Void)?? {
+        let taken: (callbacks: [@Sendable (ConcurrentFuture<Value>) -> Void], hook: (@Sendable () -> Void)?)? =
+            condition.withLock {
+                guard outcome == nil else { return nil }
+                outcome = result
+                defer {
+                    callbacks = []
+                    cancelHook = nil
+                }
+                return (callbacks, cancelHook)
+            }
+        guard let taken else { return nil }
         condition.broadcast()
-        for callback in toRun { callback(self) }
-        return true
+        for callback in taken.callbacks { callback(self) }
+        return .some(taken.hook)
     }
 
     /// Cancels it if pending, and whatever produces its value (the loop task, for
     /// `runCoroutineThreadSafe`). Returns false if it was already done.
     @discardableResult
     public func cancel() -> Bool {
-        let hook = condition.withLock { cancelHook }
-        guard complete(.failure(CancelledError())) else { return false }
+        // The outcome and the hook are taken under one lock, so a hook installed concurrently is
+        // either seen here or told at installation that the future is already cancelled.
+        guard let hook = finish(.failure(CancelledError())) else { return false }
         hook?()
         return true
     }
@@ -62,8 +71,17 @@ public final class ConcurrentFuture<Value: Sendable>: @unchecked Sendable {
         if runNow { callback(self) }
     }
 
+    /// Installs what `cancel()` calls; calls it at once if the future was cancelled already.
     func onCancel(_ hook: @escaping @Sendable () -> Void) {
-        condition.withLock { cancelHook = hook }
+        let cancelledAlready = condition.withLock {
+            guard let outcome else {
+                cancelHook = hook
+                return false
+            }
+            if case .failure(let error) = outcome { return error is CancelledError }
+            return false
+        }
+        if cancelledAlready { hook() }
     }
 
     /// Blocks the calling thread until it completes (or `timeout` passes), then returns the result.

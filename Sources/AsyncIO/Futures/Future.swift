@@ -269,8 +269,7 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
 
     /// The LoopTask running this code, if it runs on this Future's loop.
     private func currentLoopTaskOnThisLoop() -> LoopTaskState? {
-        guard let state = LoopTaskState.current, state.core === core else { return nil }
-        return state
+        core.currentTaskState()
     }
 }
 

@@ -15,19 +15,17 @@ public protocol AnyLoopTask: AnyObject {
 
 /// The cancellation state of one task, reachable from the code the task runs.
 ///
-/// A task-local points at it, so that an `await` on a loop Future knows which task waits (to
-/// cancel the Future when the task is cancelled, as asyncio does). The task-local is inherited by
-/// child tasks and copied into unstructured ones, so `current` also checks that the running Swift
-/// task is the task's own.
-final class LoopTaskState: @unchecked Sendable {
-    // SAFETY (for @unchecked Sendable, needed by @TaskLocal): every field is read and written on
-    // the loop thread only — `current` returns the state only inside the task's own Swift task,
-    // which has the loop as executor preference and runs isolated to the loop.
-    @TaskLocal static var bound: LoopTaskState?
-
+/// The loop maps each running LoopTask's Swift task to its state (`LoopCore.taskStates`), so that
+/// an `await` on a loop Future knows which task waits (to cancel the Future when the task is
+/// cancelled, as asyncio does). Child tasks and unstructured tasks are other Swift tasks, so they
+/// are not found there: only the task's own code sees its state.
+///
+/// Not a `@TaskLocal`: binding one takes `TaskLocal.withValue`, whose operation is a plain (hence
+/// `@concurrent`) async closure; entering and leaving it cost two extra executor hops per task.
+final class LoopTaskState {
+    /// The state of the LoopTask running the calling code on this thread's loop, if any.
     static var current: LoopTaskState? {
-        guard let state = bound, withUnsafeCurrentTask(body: { $0 == state.swiftTask }) else { return nil }
-        return state
+        runningLoopIfAny()?.core.currentTaskState()
     }
 
     let core: LoopCore
@@ -38,7 +36,7 @@ final class LoopTaskState: @unchecked Sendable {
     var cancelMessage: String?
     /// The Future the task is suspended on, cancelled when the task is.
     var waitingOn: (any FutureCancelling)?
-    /// The task's own Swift task, compared (never used) to recognise it.
+    /// The task's own Swift task: the key of `LoopCore.taskStates` while the task runs.
     var swiftTask: UnsafeCurrentTask?
     /// Only awaits outside a LoopTask's own root need a Swift cancellation handler: nobody holds
     /// the Swift `Task` of a LoopTask, so nothing can cancel it the Swift way.
@@ -125,26 +123,33 @@ public final class LoopTask<Value>: Future<Value>, AnyLoopTask {
         _ body: @escaping () async throws -> Value,
         on loop: isolated EventLoop
     ) async {
-        await LoopTaskState.$bound.withValue(taskState) {
-            withUnsafeCurrentTask { taskState.swiftTask = $0 }
-            do {
-                let value = try await body()
-                if taskState.mustCancel {
-                    // Cancelled after its last await: asyncio marks such a task cancelled.
-                    complete(.cancelled(taskState.cancelMessage))
-                } else {
-                    complete(.succeeded(value))
-                }
-            } catch let error as CancelledError {
-                complete(.cancelled(error.message))
-            } catch is CancellationError {
-                complete(.cancelled(nil))
-            } catch {
-                complete(.failed(error))
-            }
-            taskState.swiftTask = nil
-            taskState.waitingOn = nil
+        // SAFETY: the UnsafeCurrentTask is kept only as a key while this very task runs `drive`,
+        // and removed before `drive` returns; it is never used to act on the task.
+        withUnsafeCurrentTask { swiftTask in
+            taskState.swiftTask = swiftTask
+            if let swiftTask { loop.core.taskStates[swiftTask] = taskState }
         }
+        do {
+            // Cancelled before its first step: asyncio throws into the coroutine before it runs a
+            // line, so the body never starts.
+            try taskState.takeCancelRequest()
+            let value = try await body()
+            if taskState.mustCancel {
+                // Cancelled after its last await: asyncio marks such a task cancelled.
+                complete(.cancelled(taskState.cancelMessage))
+            } else {
+                complete(.succeeded(value))
+            }
+        } catch let error as CancelledError {
+            complete(.cancelled(error.message))
+        } catch is CancellationError {
+            complete(.cancelled(nil))
+        } catch {
+            complete(.failed(error))
+        }
+        if let swiftTask = taskState.swiftTask { loop.core.taskStates[swiftTask] = nil }
+        taskState.swiftTask = nil
+        taskState.waitingOn = nil
         loop.core.pendingTasks.removeValue(forKey: ObjectIdentifier(self))
     }
 

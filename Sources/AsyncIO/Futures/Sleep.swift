@@ -42,14 +42,10 @@ func loopForAwait() throws(AsyncIOError) -> EventLoop {
 extension LoopCore {
     /// Lets everything else that is ready run once, then resumes the caller (`sleep(0)`).
     func yieldToLoop() async throws(CancelledError) {
-        let task = LoopTaskState.current.flatMap { $0.core === self ? $0 : nil }
+        let task = currentTaskState()
         try task?.takeCancelRequest()
         await withUnsafeContinuation { continuation in
-            if task?.mustCancel == true {
-                continuation.resume()
-            } else {
-                yielders.append(continuation)
-            }
+            ready.append(.resume(continuation))
         }
         try task?.takeCancelRequest()
     }

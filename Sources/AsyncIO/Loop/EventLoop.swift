@@ -157,14 +157,18 @@ public actor EventLoop {
         // loop, so whoever passed `body` is too) and are only touched inside `drive`, which runs
         // isolated to this same loop.
         let transfer = UnsafeTransfer((task, body))
+        let start = {
+            Task(name: task.name, executorPreference: self.core.taskExecutor) { [self] in
+                await transfer.value.0.drive(transfer.value.1, on: self)
+            }
+        }
         if eagerStart {
-            Task.immediate(name: task.name, executorPreference: core.taskExecutor) { [self] in
-                await transfer.value.0.drive(transfer.value.1, on: self)
-            }
+            // Python 3.12's eager tasks: the first step runs now, nested in this call, up to the
+            // task's first suspension. (`Task.immediate` would not start it synchronously here:
+            // the new task prefers the loop as task executor and its first job is nonisolated.)
+            core.runJobEnqueued { _ = start() }
         } else {
-            Task(name: task.name, executorPreference: core.taskExecutor) { [self] in
-                await transfer.value.0.drive(transfer.value.1, on: self)
-            }
+            _ = start()
         }
         return task
     }

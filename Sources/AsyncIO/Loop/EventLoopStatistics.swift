@@ -41,3 +41,12 @@ extension EventLoop {
         )
     }
 }
+
+extension EventLoop {
+    /// How many callbacks and task steps wait in the ready queue right now.
+    ///
+    /// For test helpers (`AsyncIOTesting.waitAllTasksBlocked`) and diagnostics; asyncio keeps the
+    /// same number in `len(loop._ready)`. Work other threads queued but the loop has not picked up
+    /// yet is not counted.
+    public var readyCount: Int { core.ready.count }
+}

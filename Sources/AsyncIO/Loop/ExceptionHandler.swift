@@ -1,6 +1,6 @@
 import Logging
 
-let logger = Logger(label: "asyncio")
+let defaultLogger = Logger(label: "asyncio")
 
 /// What the loop knows about an error nobody else handled: asyncio's exception-handler context.
 public struct ExceptionContext: Sendable, CustomStringConvertible {
@@ -10,6 +10,13 @@ public struct ExceptionContext: Sendable, CustomStringConvertible {
     public var error: (any Error)?
     /// A description of the handle, future or task involved.
     public var source: String?
+
+    /// Makes a context, for `EventLoop.callExceptionHandler`.
+    public init(message: String, error: (any Error)? = nil, source: String? = nil) {
+        self.message = message
+        self.error = error
+        self.source = source
+    }
 
     public var description: String {
         var text = message
@@ -37,6 +44,19 @@ extension LoopCore {
     }
 
     func defaultExceptionHandler(_ context: ExceptionContext) {
+        let logger = loggerBox.withLock { $0 }
         logger.error("\(context.description)")
+    }
+}
+
+extension EventLoop {
+    /// Where this loop logs: the default exception handler's reports and, in debug mode, slow
+    /// callbacks. Defaults to a swift-log `Logger` labelled `asyncio`; safe from any thread.
+    ///
+    /// Mirrors asyncio's module logger (`logging.getLogger("asyncio")`), made per loop so that a
+    /// program or a test can route one loop's reports.
+    public nonisolated var logger: Logger {
+        get { core.loggerBox.withLock { $0 } }
+        set { core.loggerBox.withLock { $0 = newValue } }
     }
 }

@@ -1,9 +1,11 @@
 import CAsyncIOShims
 import DequeModule
 import Glibc
+import Logging
 import Synchronization
 
-/// What the ready queue holds: a Swift job (a task's next slice) or a scheduled callback.
+/// What the ready queue holds: a Swift job (a task's next slice), a scheduled callback, or a task
+/// that yielded (`sleep(.zero)`), resumed at its place in the queue.
 enum ReadyItem: Sendable {
     /// A job enqueued on the loop as serial executor: it continues code isolated to the loop.
     case job(UnownedJob)
@@ -11,6 +13,7 @@ enum ReadyItem: Sendable {
     /// prefers the loop.
     case taskJob(UnownedJob)
     case handle(Handle)
+    case resume(UnsafeContinuation<Void, Never>)
 }
 
 /// Through which of its two roles a job reached the loop.
@@ -51,6 +54,8 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
 
     // MARK: - Cross-thread state
 
+    /// Work from other threads. Also guards `closedFlag` transitions, so nothing is queued after
+    /// `close()` drained it.
     private let inbox = LockedValue<[ReadyItem]>([])
     private let inboxPending = Atomic<Bool>(false)
     private let wakeFD: Int32
@@ -59,12 +64,16 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let closedFlag = Atomic<Bool>(false)
     let exceptionHandler = LockedValue<ExceptionHandler?>(nil)
+    /// Where the default exception handler and debug mode's slow-callback reports go.
+    let loggerBox = LockedValue<Logger>(defaultLogger)
 
     // MARK: - Loop-thread state
 
     var ready = Deque<ReadyItem>()
-    /// Tasks suspended in `sleep(.zero)`; resumed at the start of the next iteration's run.
-    var yielders: [UnsafeContinuation<Void, Never>] = []
+    /// Set while a `.resume` entry resumes its task: the job that resumption enqueues is kept here
+    /// and run at once, in the entry's place, instead of going to the back of the queue.
+    private var capturingResumedJob = false
+    private var resumedJob: (UnownedJob, ExecutorRole)?
     private var spareInbox: [ReadyItem] = []
     /// The job running now (its address) and the role it runs in; the pending hop of that task.
     private var runningJob: UInt = 0
@@ -84,10 +93,14 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     private var nextGeneration: UInt32 = 1
     /// Pending tasks, so that `allTasks` can list them and `close` can report them.
     var pendingTasks: [ObjectIdentifier: any AnyLoopTask] = [:]
+    /// The state of each LoopTask whose body is running, by its Swift task (see `LoopTaskState`).
+    var taskStates: [UnsafeCurrentTask: LoopTaskState] = [:]
     var debug = false
     var slowCallbackDuration: Duration = .milliseconds(100)
     /// Callbacks run by `shutdown` hooks (the default executor's shutdown, for instance).
     var defaultExecutor: ThreadPoolExecutor?
+    /// Set by `shutdownDefaultExecutor`: `runInExecutor` then refuses to make a new default pool.
+    var defaultExecutorShutDown = false
     /// Counters for `EventLoop.statistics`; written by the loop thread only (single writer, so a
     /// relaxed load and store suffice), readable from any thread.
     let counters = LoopCounters()
@@ -112,6 +125,14 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     }
 
     private static let wakeToken = UInt64.max
+
+    deinit {
+        if !isClosed { selector.close() }
+        // The eventfd lives as long as the core, not the open loop: a thread that passed the
+        // closed check in `pushThreadSafe` just before `close()` may still write to it, and a
+        // descriptor closed under it could already be reused by another file.
+        Glibc.close(wakeFD)
+    }
 
     // MARK: - Threads
 
@@ -154,6 +175,11 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
             }
             // From the loop thread: straight into the ready queue, no lock, no syscall.
             counters.bump(.jobs)
+            if capturingResumedJob {
+                capturingResumedJob = false
+                resumedJob = (job, role)
+                return
+            }
             ready.append(role == .serial ? .job(job) : .taskJob(job))
         } else {
             pushThreadSafe(role == .serial ? .job(job) : .taskJob(job))
@@ -188,6 +214,13 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     /// (see `enqueue(_:role:)`).
     @inline(__always)
     private func run(_ job: UnownedJob, role: ExecutorRole) {
+        // Runs may nest (an eager task's first step runs inside its creator's): restore the outer one.
+        let outerJob = runningJob
+        let outerRole = runningRole
+        defer {
+            runningJob = outerJob
+            runningRole = outerRole
+        }
         var job = job
         var role = role
         while true {
@@ -202,7 +235,13 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
             job = hop
             role = hopRole
         }
-        runningJob = 0
+    }
+
+    /// The state of the LoopTask running the calling code, if it is one of this loop's. Loop thread only.
+    @inline(__always)
+    func currentTaskState() -> LoopTaskState? {
+        guard !taskStates.isEmpty else { return nil }
+        return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { taskStates[$0] } }
     }
 
     // MARK: - Scheduling
@@ -223,15 +262,20 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     }
 
     /// Queues work from any thread and wakes the loop if it may be blocked.
-    func pushThreadSafe(_ item: ReadyItem) {
-        let wasEmpty = inbox.withLock { queue in
+    ///
+    /// - Returns: false, dropping `item`, if the loop is closed.
+    @discardableResult
+    func pushThreadSafe(_ item: ReadyItem) -> Bool {
+        let outcome: Int = inbox.withLock { queue in
+            guard !closedFlag.load(ordering: .relaxed) else { return -1 }
             queue.append(item)
-            guard queue.count == 1 else { return false }
+            guard queue.count == 1 else { return 0 }
             inboxPending.store(true, ordering: .releasing)
-            return true
+            return 1
         }
         // Only the push that makes the inbox non-empty writes the eventfd: one syscall per batch.
-        if wasEmpty { wake() }
+        if outcome == 1 { wake() }
+        return outcome >= 0
     }
 
     func wake() {
@@ -252,7 +296,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         for item in spareInbox {
             switch item {
             case .job, .taskJob: counters.bump(.jobs)
-            case .handle: break
+            case .handle, .resume: break
             }
             ready.append(item)
         }
@@ -262,8 +306,10 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     // MARK: - Running
 
     /// Runs iterations until `stop()` is requested. Loop thread only.
+    ///
+    /// A stop requested before the call is honoured after one iteration, as asyncio does (and so a
+    /// `stop()` from another thread that races with the start of the run is never lost).
     func runUntilStopped() {
-        stopRequested.store(false, ordering: .relaxed)
         while true {
             runOnce()
             if stopRequested.load(ordering: .relaxed) { break }
@@ -278,7 +324,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         //    thread has queued something; otherwise until the earliest timer (or forever, -1).
         //    nil: do not poll at all this time.
         let stopping = stopRequested.load(ordering: .relaxed)
-        let hasWork = !ready.isEmpty || !yielders.isEmpty
+        let hasWork = !ready.isEmpty
         let timeout: Int64?
         if hasWork && itemsSincePoll < Self.itemsBetweenPolls && !stopping {
             // Work is ready and I/O was polled recently: skip the syscall this time (Tokio polls
@@ -317,14 +363,6 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         }
         timers.compactIfMostlyCancelled()
 
-        // Tasks that yielded in the previous iteration are woken now, so they run in this one
-        // (asyncio's sleep(0) resumes one iteration later, at the cost of a single job).
-        if !yielders.isEmpty {
-            let woken = yielders
-            yielders.removeAll(keepingCapacity: true)
-            for continuation in woken { continuation.resume() }
-        }
-
         // 5. Run exactly what is ready now; what these schedule runs in the next iteration.
         var remaining = ready.count
         itemsSincePoll &+= remaining
@@ -340,8 +378,30 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
                 case .job(let job): run(job, role: .serial)
                 case .taskJob(let job): run(job, role: .task)
                 case .handle(let handle): runHandle(handle)
+                case .resume(let continuation): resumeInPlace(continuation)
                 }
             }
+        }
+    }
+
+    /// Resumes a task that yielded and runs its next step at once, in the entry's queue position
+    /// (asyncio's `sleep(0)` puts the task's step behind what was scheduled before it, ahead of
+    /// what was scheduled after). Costs one job, like any resumption.
+    private func resumeInPlace(_ continuation: UnsafeContinuation<Void, Never>) {
+        runJobEnqueued { continuation.resume() }
+    }
+
+    /// Calls `body`, and runs at once (nested, on this thread) the job it makes the runtime enqueue
+    /// here, instead of queueing it: a resumption in place, or an eager task's first step.
+    ///
+    /// A task whose executor is not this loop enqueues nothing here, and nothing is run.
+    func runJobEnqueued(by body: () -> Void) {
+        capturingResumedJob = true
+        body()
+        capturingResumedJob = false
+        if let (job, role) = resumedJob {
+            resumedJob = nil
+            run(job, role: role)
         }
     }
 
@@ -371,9 +431,13 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         case .handle(let handle):
             what = handle.description
             runHandle(handle)
+        case .resume(let continuation):
+            what = "a task step after sleep(0)"
+            resumeInPlace(continuation)
         }
         let elapsed = MonotonicClock.shared.now() - start
         if elapsed >= slowCallbackDuration {
+            let logger = loggerBox.withLock { $0 }
             logger.warning("Executing \(what) took \(elapsed)")
         }
     }
@@ -446,7 +510,8 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
 
     /// Releases the selector and the wake-up descriptor; returns what was still scheduled.
     func close() -> (tasks: [any AnyLoopTask], dropped: Int) {
-        closedFlag.store(true, ordering: .relaxed)
+        // Under the inbox lock, so no push can land after the drain below.
+        inbox.withLock { _ in closedFlag.store(true, ordering: .relaxed) }
         let tasks = Array(pendingTasks.values)
         pendingTasks.removeAll()
         drainInbox()
@@ -460,7 +525,6 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         }
         registrations.removeAll()
         selector.close()
-        Glibc.close(wakeFD)
         return (tasks, dropped)
     }
 }

@@ -101,6 +101,8 @@ extension EventLoop {
     ///
     /// Mirrors `loop.shutdown_default_executor()`.
     public func shutdownDefaultExecutor() async {
+        // From now on `runInExecutor(nil, …)` and `toThread` fail instead of making a new pool.
+        core.defaultExecutorShutDown = true
         guard let pool = core.defaultExecutor else { return }
         core.defaultExecutor = nil
         let done = Future<Void>(core: core)
