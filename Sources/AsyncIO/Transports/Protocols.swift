@@ -43,6 +43,23 @@ public protocol BaseProtocol: AnyObject {
     func resumeWriting(loop: isolated EventLoop)
 }
 
+/// What both stream protocols share: the transport arrives, the peer may send EOF.
+///
+/// `createServer` and `createConnection` take a factory of any `StreamingProtocol`: either a
+/// `ConnectionProtocol` (bytes are handed over) or a `BufferedConnectionProtocol` (bytes are read
+/// into the protocol's own buffer). Conform to one of those two, not to this one directly.
+/// asyncio has no such name: it is the common part of `asyncio.Protocol` and `BufferedProtocol`.
+public protocol StreamingProtocol: BaseProtocol {
+    /// The connection is up; keep `transport` to write. Mirrors `connection_made(transport)`.
+    func connectionMade(_ transport: any Transport, loop: isolated EventLoop)
+
+    /// The peer closed its write side. Return true to keep the connection half-open (you may still
+    /// write, and must close the transport yourself); false closes the transport.
+    ///
+    /// Mirrors `eof_received()` (a falsy return closes).
+    func eofReceived(loop: isolated EventLoop) -> Bool
+}
+
 /// A protocol for a stream connection (TCP, Unix sockets): asyncio's `Protocol`.
 ///
 /// Order of calls: `start -> connectionMade [-> dataReceived*] [-> eofReceived?] -> connectionLost -> end`.
@@ -57,20 +74,11 @@ public protocol BaseProtocol: AnyObject {
 ///
 /// Mirrors `asyncio.Protocol` (renamed: `X.Protocol` is Swift's metatype syntax). Every method has
 /// asyncio's default (do nothing; `eofReceived` returns false, so the transport closes).
-public protocol ConnectionProtocol: BaseProtocol {
-    /// The connection is up; keep `transport` to write. Mirrors `connection_made(transport)`.
-    func connectionMade(_ transport: any Transport, loop: isolated EventLoop)
-
+public protocol ConnectionProtocol: StreamingProtocol {
     /// Bytes arrived. `data` is borrowed for this call only: copy what you keep (`Array(data)`).
     ///
     /// Mirrors `data_received(data)`.
     func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop)
-
-    /// The peer closed its write side. Return true to keep the connection half-open (you may still
-    /// write, and must close the transport yourself); false closes the transport.
-    ///
-    /// Mirrors `eof_received()` (a falsy return closes).
-    func eofReceived(loop: isolated EventLoop) -> Bool
 }
 
 /// A stream protocol that lends the transport its own buffer to read into (no copy at all).
@@ -79,10 +87,7 @@ public protocol ConnectionProtocol: BaseProtocol {
 /// -> connectionLost -> end`.
 ///
 /// Mirrors `asyncio.BufferedProtocol`.
-public protocol BufferedConnectionProtocol: BaseProtocol {
-    /// The connection is up. Mirrors `connection_made(transport)`.
-    func connectionMade(_ transport: any Transport, loop: isolated EventLoop)
-
+public protocol BufferedConnectionProtocol: StreamingProtocol {
     /// Returns memory for the next read, at least 1 byte; `sizeHint` is the size the transport would
     /// like (or -1 for no preference).
     ///
@@ -93,9 +98,6 @@ public protocol BufferedConnectionProtocol: BaseProtocol {
 
     /// The first `count` bytes of the last buffer were filled. Mirrors `buffer_updated(nbytes)`.
     func bufferUpdated(_ count: Int, loop: isolated EventLoop)
-
-    /// As `ConnectionProtocol.eofReceived`. Mirrors `eof_received()`.
-    func eofReceived(loop: isolated EventLoop) -> Bool
 }
 
 /// A protocol for datagram endpoints (UDP, Unix datagram sockets).
@@ -125,15 +127,13 @@ extension BaseProtocol {
     public func resumeWriting(loop: isolated EventLoop) {}
 }
 
-extension ConnectionProtocol {
+extension StreamingProtocol {
     public func connectionMade(_ transport: any Transport, loop: isolated EventLoop) {}
-    public func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {}
     public func eofReceived(loop: isolated EventLoop) -> Bool { false }
 }
 
-extension BufferedConnectionProtocol {
-    public func connectionMade(_ transport: any Transport, loop: isolated EventLoop) {}
-    public func eofReceived(loop: isolated EventLoop) -> Bool { false }
+extension ConnectionProtocol {
+    public func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {}
 }
 
 extension DatagramProtocol {

@@ -1,3 +1,4 @@
+import CAsyncIOShims
 import Glibc
 
 /// An address a socket is bound or connected to: IPv4, IPv6 or a Unix path.
