@@ -33,8 +33,11 @@ extension EventLoop {
     /// construction but are not visibly isolated to the compiler.
     ///
     /// `object` is passed through (not captured) so that, inside `body`, it is in the loop's region.
+    /// Exposed as SPI for transports written outside this module (AsyncIOTesting's `MemoryTransport`):
+    /// call it only from a non-Sendable transport's methods, on the loop thread.
+    @_spi(Transports)
     @inline(__always)
-    nonisolated func runIsolated<Object: AnyObject>(
+    public nonisolated func runIsolated<Object: AnyObject>(
         _ object: Object,
         _ body: (Object, isolated EventLoop) -> Void
     ) {

@@ -4,11 +4,11 @@ import Foundation
 import Glibc
 import Testing
 
-/// The conformance suite (AsyncIOTesting) run against real sockets: the server side of TCP over
-/// IPv4 and IPv6, of a Unix socket, and the client side of TCP (createConnection).
+/// The conformance suite (AsyncIOTesting) run against real sockets — the server side of TCP over
+/// IPv4 and IPv6 and of a Unix socket, the client side of TCP and Unix — and the in-memory pair.
 @Suite struct TransportConformanceTests {
     enum Kind: String, CaseIterable, Sendable {
-        case tcp4Server, tcp6Server, unixServer, tcp4Client, unixClient
+        case tcp4Server, tcp6Server, unixServer, tcp4Client, unixClient, memory
     }
 
     static func connect(_ kind: Kind) -> TransportConformance.Connect {
@@ -33,6 +33,9 @@ import Testing
                 async let accepted = listener.accept()
                 _ = try await loop.createConnection({ proto }, host: "127.0.0.1", port: listener.address.port!)
                 return try await accepted
+            case .memory:
+                let (_, peer) = try MemoryPeer.connect(loop: loop, proto)
+                return peer
             case .unixClient:
                 let path = temporarySocketPath()
                 let listener = try BlockingListener(unixPath: path)
