@@ -107,7 +107,7 @@ final class SocketTransport: Transport, IOHandler {
         case .buffered(let proto):
             let buffer = proto.getBuffer(sizeHint: -1, loop: loop)
             guard !buffer.isEmpty, let base = buffer.baseAddress else {
-                fatalError(TransportError.invalidValue("getBuffer() returned an empty buffer"), loop: loop)
+                handleFatalError(TransportError.invalidValue("getBuffer() returned an empty buffer"), loop: loop)
                 return
             }
             let count = recv(fd, base, buffer.count, 0)
@@ -129,14 +129,14 @@ final class SocketTransport: Transport, IOHandler {
         }
         let error = errno
         if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return }
-        fatalError(SystemError(call: "recv", errno: error), loop: loop)
+        handleFatalError(SystemError(call: "recv", errno: error), loop: loop)
     }
 
     private func writeReady(loop: isolated EventLoop) {
         do {
             _ = try writeBuffer.flush(to: fd)
         } catch {
-            fatalError(error, loop: loop)
+            handleFatalError(error, loop: loop)
             return
         }
         maybeResumeProtocol(loop: loop)  // may write more
@@ -197,7 +197,7 @@ final class SocketTransport: Transport, IOHandler {
     }
 
     /// Reports the error where asyncio does, then closes at once. Mirrors `_fatal_error`.
-    private func fatalError(_ error: any Error, loop: isolated EventLoop) {
+    private func handleFatalError(_ error: any Error, loop: isolated EventLoop) {
         if !(error is SystemError) {
             loop.core.reportException(message: "Fatal error on socket transport", error: error, source: "\(self)")
         }
@@ -318,7 +318,7 @@ extension SocketTransport {
                 let error = errno
                 guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
                     loop.runIsolated(self) { transport, loop in
-                        transport.fatalError(SystemError(call: "send", errno: error), loop: loop)
+                        transport.handleFatalError(SystemError(call: "send", errno: error), loop: loop)
                     }
                     return
                 }
@@ -337,7 +337,7 @@ extension SocketTransport {
         do {
             _ = try writeBuffer.flush(to: fd)
         } catch {
-            loop.runIsolated(self) { transport, loop in transport.fatalError(error, loop: loop) }
+            loop.runIsolated(self) { transport, loop in transport.handleFatalError(error, loop: loop) }
         }
     }
 

@@ -1,0 +1,64 @@
+import AsyncIO
+import AsyncIOTesting
+import Glibc
+import Testing
+
+/// Faults and bad input: what a misbehaving peer or caller must not be able to do to a transport.
+@Suite struct TransportFaultTests {
+    /// A peer that half-closes and stops reading while the transport has queued data and reading
+    /// is paused: the loop must sleep, not spin on the pending hang-up.
+    @Test func aHalfClosedPeerThatStopsReadingDoesNotMakeTheLoopSpin() async throws {
+        let iterations = try await EventLoopThread.run { loop in
+            let proto = RecordingProtocol(loop: loop)
+            proto.recordData = false
+            let server = try await loop.createServer({ proto }, host: "127.0.0.1", port: 0)
+            defer { server.close() }
+            let peer = try await BlockingPeer.connect(to: try server.sockets[0].localAddress())
+            try await waitUntil { proto.transport != nil }
+            let transport = proto.transport!
+            transport.pauseReading()
+            let chunk = [UInt8](repeating: 7, count: 1024 * 1024)
+            while transport.writeBufferSize == 0 { try transport.write(chunk) }
+            try await peer.shutdownWrite()
+            try await sleep(.milliseconds(50))
+            let before = loop.statistics.iterations
+            try await sleep(.milliseconds(200))
+            let spent = loop.statistics.iterations - before
+            transport.abort()
+            try await proto.waitLost(loop: loop)
+            return spent
+        }
+        // Sleeping 200 ms in one timer costs a handful of iterations; a spinning loop makes thousands.
+        #expect(iterations < 50)
+    }
+
+    @Test func setWriteBufferLimitsRejectsLowAboveHigh() async throws {
+        let outcome = try await EventLoopThread.run { loop in
+            let (transport, _) = try MemoryPeer.connect(loop: loop, RecordingProtocol(loop: loop))
+            var errors: [String] = []
+            do { try transport.setWriteBufferLimits(high: 10, low: 20) } catch { errors.append("\(error)") }
+            try transport.setWriteBufferLimits(high: nil, low: 1000)
+            return (errors.count, transport.writeBufferLimits.low, transport.writeBufferLimits.high)
+        }
+        #expect(outcome.0 == 1 && outcome.1 == 1000 && outcome.2 == 4000)
+    }
+
+    @Test func socketTransportWaterMarksDefaultToAsyncios() async throws {
+        let limits = try await EventLoopThread.run { loop in
+            let listener = try BlockingListener()
+            async let accepted = listener.accept()
+            let (transport, _) = try await loop.createConnection(
+                { RecordingProtocol(loop: loop) },
+                host: "127.0.0.1",
+                port: listener.address.port!
+            )
+            _ = try await accepted
+            let limits = transport.writeBufferLimits
+            let noDelay = try Socket(adopting: dup(transport.extraInfo.fileDescriptor!), family: AF_INET, type: 1)
+                .option(level: Int32(IPPROTO_TCP), name: TCP_NODELAY)
+            transport.close()
+            return [limits.low, limits.high, Int(noDelay)]
+        }
+        #expect(limits == [16 * 1024, 64 * 1024, 1])
+    }
+}
