@@ -33,11 +33,20 @@ final class Listener: IOHandler {
     }
 
     private func watch(_ on: Bool) {
-        let registration = core.registration(for: socket.fileDescriptor)
-        registration.handler = on ? self : nil
+        let fd = socket.fileDescriptor
+        guard on else {
+            // Only an existing registration needs removing (none while backing off).
+            guard let registration = core.existingRegistration(for: fd), registration.handler === self else { return }
+            registration.handler = nil
+            try? core.updateInterest(registration, to: [])
+            return
+        }
+        let registration = core.registration(for: fd)
+        registration.handler = self
         do {
-            try core.updateInterest(registration, to: on ? .readable : [])
+            try core.updateInterest(registration, to: .readable)
         } catch {
+            registration.handler = nil
             core.reportException(message: "cannot watch listening socket", error: error, source: "\(server)")
         }
     }

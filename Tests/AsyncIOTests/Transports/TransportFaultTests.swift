@@ -61,4 +61,62 @@ import Testing
         }
         #expect(limits == [16 * 1024, 64 * 1024, 1])
     }
+
+    @Test func badAddressesAreTypedErrorsNotCrashes() async throws {
+        let outcomes = try await EventLoopThread.run { loop in
+            var outcomes: [String] = []
+            func attempt(_ name: String, _ body: () async throws -> Void) async {
+                do {
+                    try await body()
+                    outcomes.append("\(name): no error")
+                } catch let error as SystemError {
+                    outcomes.append("\(name): SystemError \(error.errno)")
+                } catch let error as AddressResolutionError {
+                    outcomes.append("\(name): resolution \(error.code < 0)")
+                } catch let error as TransportError {
+                    outcomes.append("\(name): TransportError \(error)")
+                } catch {
+                    outcomes.append("\(name): other \(error)")
+                }
+            }
+            await attempt("port out of range") {
+                _ = try await loop.createServer({ EchoProtocol() }, host: "127.0.0.1", port: 70_000)
+            }
+            await attempt("unix path too long") {
+                _ = try await loop.createUnixServer(
+                    { EchoProtocol() },
+                    path: "/tmp/" + String(repeating: "p", count: 200)
+                )
+            }
+            await attempt("unknown host") {
+                _ = try await loop.createConnection({ EchoProtocol() }, host: "no-such-host.invalid", port: 80)
+            }
+            await attempt("host and socket") {
+                let socket = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+                _ = try await loop.createServer({ EchoProtocol() }, host: "127.0.0.1", socket: socket)
+            }
+            await attempt("recv on a closed socket") {
+                let socket = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+                socket.close()
+                _ = try await loop.sockRecv(socket, maxBytes: 10)
+            }
+            await attempt("address in use") {
+                let first = try await loop.createServer({ EchoProtocol() }, host: "127.0.0.1", port: 0)
+                defer { first.close() }
+                let port = try first.sockets[0].localAddress().port!
+                _ = try await loop.createServer({ EchoProtocol() }, host: "127.0.0.1", port: port, reuseAddress: false)
+            }
+            return outcomes
+        }
+        #expect(
+            outcomes == [
+                "port out of range: SystemError \(EINVAL)",
+                "unix path too long: SystemError \(ENAMETOOLONG)",
+                "unknown host: resolution true",
+                "host and socket: TransportError ValueError: host/port and socket can not be specified at the same time",
+                "recv on a closed socket: SystemError \(EBADF)",
+                "address in use: SystemError \(EADDRINUSE)",
+            ]
+        )
+    }
 }
