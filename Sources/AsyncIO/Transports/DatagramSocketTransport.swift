@@ -50,11 +50,25 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
     // MARK: - Readiness
 
     func ioReady(_ events: SelectorEvents) {
-        loop.runIsolated(self) { transport, loop in
-            if events.contains(.readable), transport.interest.contains(.readable) { transport.readReady(loop: loop) }
-            if events.contains(.writable), transport.interest.contains(.writable), !transport.lostScheduled {
-                transport.writeReady(loop: loop)
-            }
+        assert(loop.core.isOnLoopThread, "readiness dispatched off the loop thread")
+        // SAFETY: as in `SocketTransport.ioReady`: on the loop thread, and a context-free function
+        // value, so no allocation per datagram.
+        let isolatedHandle: (DatagramSocketTransport, SelectorEvents, isolated EventLoop) -> Void = Self.handleEvents
+        let handle = unsafeBitCast(
+            isolatedHandle,
+            to: ((DatagramSocketTransport, SelectorEvents, EventLoop) -> Void).self
+        )
+        handle(self, events, loop)
+    }
+
+    private static func handleEvents(
+        _ transport: DatagramSocketTransport,
+        _ events: SelectorEvents,
+        loop: isolated EventLoop
+    ) {
+        if events.contains(.readable), transport.interest.contains(.readable) { transport.readReady(loop: loop) }
+        if events.contains(.writable), transport.interest.contains(.writable), !transport.lostScheduled {
+            transport.writeReady(loop: loop)
         }
     }
 

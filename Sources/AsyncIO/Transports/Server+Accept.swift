@@ -60,7 +60,15 @@ final class Listener: IOHandler {
     }
 
     func ioReady(_ events: SelectorEvents) {
-        server.loop.runIsolated(self) { listener, loop in listener.acceptBatch(loop: loop) }
+        assert(core.isOnLoopThread, "readiness dispatched off the loop thread")
+        // SAFETY: as in `SocketTransport.ioReady`: on the loop thread, no allocation.
+        let isolatedAccept: (Listener, isolated EventLoop) -> Void = Self.acceptBatch
+        let accept = unsafeBitCast(isolatedAccept, to: ((Listener, EventLoop) -> Void).self)
+        accept(self, server.loop)
+    }
+
+    private static func acceptBatch(_ listener: Listener, loop: isolated EventLoop) {
+        listener.acceptBatch(loop: loop)
     }
 
     private func acceptBatch(loop: isolated EventLoop) {

@@ -77,13 +77,21 @@ final class SocketTransport: Transport, IOHandler {
     // MARK: - Readiness
 
     func ioReady(_ events: SelectorEvents) {
-        loop.runIsolated(self) { transport, loop in
-            if events.contains(.readable), transport.interest.contains(.readable) {
-                transport.readReady(loop: loop)
-            }
-            if events.contains(.writable), transport.interest.contains(.writable), !transport.lostScheduled {
-                transport.writeReady(loop: loop)
-            }
+        assert(loop.core.isOnLoopThread, "readiness dispatched off the loop thread")
+        // SAFETY: the loop calls `ioReady` on its own thread, the isolation `handleEvents` asks for
+        // (see `EventLoop.runIsolated`). A static method is a function value without a context,
+        // so unlike a closure this costs no allocation per readiness.
+        let isolatedHandle: (SocketTransport, SelectorEvents, isolated EventLoop) -> Void = Self.handleEvents
+        let handle = unsafeBitCast(isolatedHandle, to: ((SocketTransport, SelectorEvents, EventLoop) -> Void).self)
+        handle(self, events, loop)
+    }
+
+    private static func handleEvents(_ transport: SocketTransport, _ events: SelectorEvents, loop: isolated EventLoop) {
+        if events.contains(.readable), transport.interest.contains(.readable) {
+            transport.readReady(loop: loop)
+        }
+        if events.contains(.writable), transport.interest.contains(.writable), !transport.lostScheduled {
+            transport.writeReady(loop: loop)
         }
     }
 
@@ -346,7 +354,7 @@ extension SocketTransport {
         guard !lostScheduled else { return }
         updateInterest()
         if flow.shouldPause(size: writeBuffer.count) {
-            loop.runIsolated(self) { transport, loop in transport.receiver?.base.pauseWriting(loop: loop) }
+            loop.runIsolated(self, ()) { transport, _, loop in transport.receiver?.base.pauseWriting(loop: loop) }
         }
     }
 
