@@ -97,6 +97,21 @@ extension EventLoop {
         return try connect(connected, protocolFactory)
     }
 
+    /// Wraps a connection accepted elsewhere (by `sockAccept`, another process, a framework) in a
+    /// transport and protocol.
+    ///
+    /// - Throws: `TransportError.invalidValue` for a socket that is not a stream socket.
+    ///   Mirrors `loop.connect_accepted_socket()`.
+    public func connectAcceptedSocket<P: StreamingProtocol>(
+        _ protocolFactory: @escaping () -> P,
+        socket: Socket
+    ) async throws -> (any Transport, P) {
+        guard socket.type == Int32(SOCK_STREAM.rawValue) else {
+            throw TransportError.invalidValue("A Stream Socket was expected, got \(socket)")
+        }
+        return try connect(socket, protocolFactory)
+    }
+
     /// Wraps a connected socket in a transport and calls `connectionMade`.
     private func connect<P: StreamingProtocol>(
         _ socket: Socket,
