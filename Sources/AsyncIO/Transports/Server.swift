@@ -74,7 +74,7 @@ public final class Server: CustomStringConvertible {
             try await forever.value
         } catch {
             close()
-            await waitClosed()
+            try? await waitClosed()
             throw error
         }
     }
@@ -108,12 +108,13 @@ public final class Server: CustomStringConvertible {
 
     /// Waits until the server is closed and every connection it accepted has ended.
     ///
-    /// Mirrors `wait_closed()` (3.12.1 semantics: returns at once only if closed and idle).
-    public func waitClosed() async {
+    /// - Throws: `CancelledError` if the waiting task is cancelled.
+    ///   Mirrors `wait_closed()` (3.12.1 semantics: returns at once only if closed and idle).
+    public func waitClosed() async throws {
         guard !(closed && clients.isEmpty) else { return }
         let waiter = Future<Void>(core: loop.core)
         closedWaiters.append(waiter)
-        try? await waiter.value
+        try await waiter.value
     }
 
     // MARK: - Connections

@@ -110,7 +110,7 @@ final class BufferedCollector: BufferedConnectionProtocol {
             server.close()
             events.append("closed, serving \(server.isServing), sockets \(server.sockets.count)")
             let waiter = loop.createTask {
-                await server.waitClosed()
+                try await server.waitClosed()
                 events.append("waitClosed returned")
             }
             try await sleep(.milliseconds(20))
