@@ -206,7 +206,8 @@ public enum TransportConformance {
         let proto = RecordingProtocol(loop: loop)
         let peer = try await connect(loop, proto)
         guard let transport = proto.transport else { throw ConformanceFailure(scenario: "close", detail: "no CM") }
-        let payload = (0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        var payload = [UInt8](repeating: 0, count: 3 * 1024 * 1024)
+        for index in payload.indices { payload[index] = UInt8(truncatingIfNeeded: index &* 7) }
         try transport.write(payload)
         transport.close()
         try expect(proto.events.allSatisfy { !$0.hasPrefix("CL") }, "close", "CL before the flush")

@@ -36,6 +36,7 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
     }
 
     func start(loop: isolated EventLoop) {
+        loop.core.dropStaleRegistration(for: fd)
         proto?.connectionMade(self, loop: loop)
         updateInterest()
     }

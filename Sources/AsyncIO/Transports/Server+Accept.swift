@@ -28,6 +28,7 @@ final class Listener: IOHandler {
 
     func startAccepting() {
         guard !accepting, !socket.isClosed else { return }
+        core.dropStaleRegistration(for: socket.fileDescriptor)
         accepting = true
         watch(true)
     }

@@ -70,6 +70,7 @@ final class SocketTransport: Transport, IOHandler {
     /// Calls `connectionMade` and starts reading. asyncio schedules both for the next iteration; we
     /// call them at once (they are still ordered before any `dataReceived`).
     func start(loop: isolated EventLoop) {
+        loop.core.dropStaleRegistration(for: fd)
         receiver?.base.connectionMade(self, loop: loop)
         updateInterest()
     }

@@ -119,4 +119,37 @@ import Testing
             ]
         )
     }
+
+    /// A socket closed while a task waits in `sockRecv` leaves a reader behind; the connection that
+    /// reuses its descriptor number must still work, and cancelling the stranded task must not
+    /// disturb it.
+    @Test func aDescriptorNumberReusedAfterAStrandedReaderStillWorks() async throws {
+        let reply = try await EventLoopThread.run { loop in
+            let stranded = try Socket(family: AF_INET, type: Int32(SOCK_DGRAM.rawValue))
+            try stranded.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            let number = stranded.fileDescriptor
+            let waiting = loop.createTask { try await loop.sockRecv(stranded, maxBytes: 10) }
+            try await sleep(.milliseconds(5))
+            // Replace the stranded descriptor by a listening socket under the same number, at once
+            // (dup2 closes the old one atomically, so no other test can take the number meanwhile).
+            let fresh = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            try fresh.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            #expect(dup2(fresh.fileDescriptor, number) == number)
+            _ = stranded.detach()
+            fresh.close()
+            let listening = Socket(adopting: number, family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            let server = try await loop.createServer({ EchoProtocol() }, socket: listening)
+            defer { server.close() }
+            let reused = server.sockets[0].fileDescriptor == number
+            let peer = try await BlockingPeer.connect(to: try server.sockets[0].localAddress())
+            try await peer.send(Array("still works".utf8))
+            let echoed = try await peer.receive(exactly: 11)
+            waiting.cancel()
+            _ = try? await waiting.value
+            try await peer.send(Array("after cancel".utf8))
+            let again = try await peer.receive(exactly: 12)
+            return "\(reused) \(String(decoding: echoed, as: UTF8.self)) \(String(decoding: again, as: UTF8.self))"
+        }
+        #expect(reply == "true still works after cancel")
+    }
 }
