@@ -130,6 +130,7 @@ public final class BlockingPeer: Sendable, TransportPeer {
 
 /// A plain blocking listening socket, for tests of the connecting side (`createConnection`).
 public final class BlockingListener: Sendable {
+    /// The listening socket's descriptor.
     public let fd: Int32
     /// The address it listens on (port chosen by the kernel).
     public let address: SocketAddress

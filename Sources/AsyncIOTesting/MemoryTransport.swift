@@ -223,6 +223,7 @@ public final class MemoryPeer: TransportPeer {
         func connectionLost(_ error: (any Error)?, loop: isolated EventLoop) { eof = true }
     }
 
+    /// The peer's own end of the pair.
     public let transport: MemoryTransport
     private let collector: Collector
 

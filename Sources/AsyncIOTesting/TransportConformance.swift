@@ -17,9 +17,13 @@ public protocol TransportPeer: AnyObject {
 /// Events: `"CM"`, `"DR <text>"`, `"ER"`, `"PW"`, `"RW"`, `"CL nil"` / `"CL error"`, plus
 /// `"AFTER-CL <callback>"` if anything is called after `connectionLost` (a conformance failure).
 public final class RecordingProtocol: ConnectionProtocol {
+    /// The callbacks so far, as story events (see the type's documentation).
     public private(set) var events: [String] = []
+    /// Every byte `dataReceived` was given, in order.
     public private(set) var received: [UInt8] = []
+    /// The transport `connectionMade` was given.
     public private(set) var transport: (any Transport)?
+    /// The error `connectionLost` was given, if any.
     public private(set) var lostError: (any Error)?
     /// What `eofReceived` returns.
     public var keepOpenOnEOF = false
@@ -31,6 +35,7 @@ public final class RecordingProtocol: ConnectionProtocol {
     private var lostWaiters: [Future<Void>] = []
     private let loop: EventLoop
 
+    /// Creates a recording protocol on `loop`.
     public init(loop: isolated EventLoop) {
         self.loop = loop
     }
@@ -77,7 +82,9 @@ public final class RecordingProtocol: ConnectionProtocol {
 
 /// A conformance failure: what was expected and what happened.
 public struct ConformanceFailure: Error, CustomStringConvertible {
+    /// The scenario that failed.
     public var scenario: String
+    /// What was seen instead of what was expected.
     public var detail: String
     public var description: String { "\(scenario): \(detail)" }
 }
@@ -90,6 +97,8 @@ public struct ConformanceFailure: Error, CustomStringConvertible {
 /// transport under test, driving the given protocol, and returns the peer. Scenarios throw
 /// `ConformanceFailure` on a mismatch.
 public enum TransportConformance {
+    /// Makes a connection whose local side is the transport under test, driving the given
+    /// protocol, and returns the far end.
     public typealias Connect = (isolated EventLoop, RecordingProtocol) async throws -> any TransportPeer
 
     static func expect(_ condition: Bool, _ scenario: String, _ detail: @autoclosure () -> String) throws {

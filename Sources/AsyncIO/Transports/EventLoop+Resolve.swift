@@ -3,10 +3,15 @@ import Glibc
 
 /// One result of `getAddrInfo`: asyncio's `(family, type, proto, canonname, sockaddr)` tuple.
 public struct AddressInfo: Sendable, Hashable {
+    /// `AF_INET` or `AF_INET6`.
     public var family: Int32
+    /// `SOCK_STREAM` or `SOCK_DGRAM`.
     public var type: Int32
+    /// The protocol number (`IPPROTO_TCP`, `IPPROTO_UDP`), or 0.
     public var `protocol`: Int32
+    /// The canonical name with `AI_CANONNAME`, else empty.
     public var canonicalName: String
+    /// The address, with the port filled in.
     public var address: SocketAddress
 }
 
@@ -14,6 +19,7 @@ public struct AddressInfo: Sendable, Hashable {
 public struct AddressResolutionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The EAI_* code (negative on Linux), e.g. `EAI_NONAME`.
     public var code: Int32
+    /// The host that was being resolved.
     public var host: String?
 
     public var description: String {

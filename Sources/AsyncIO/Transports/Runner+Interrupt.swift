@@ -3,6 +3,7 @@ import Glibc
 
 /// The main task of `run { … }` was cancelled by Ctrl-C (SIGINT): Python's `KeyboardInterrupt`.
 public struct KeyboardInterrupt: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Creates the error `run` throws when Ctrl-C cancelled its main task.
     public init() {}
     public var description: String { "KeyboardInterrupt" }
 }

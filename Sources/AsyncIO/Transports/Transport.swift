@@ -133,6 +133,7 @@ public struct TransportExtraInfo: Sendable, Equatable {
     /// The socket's file descriptor (`'socket'`); nil where there is none. Do not close it.
     public var fileDescriptor: Int32?
 
+    /// Creates the info of a transport (for transports written outside this module).
     public init(peerName: SocketAddress? = nil, socketName: SocketAddress? = nil, fileDescriptor: Int32? = nil) {
         self.peerName = peerName
         self.socketName = socketName
