@@ -123,4 +123,25 @@ import Testing
         }
         #expect(peers == ["staggered true", "sequential true"])
     }
+
+    @Test func writeLinesSendsEveryChunkInOrderAndWriteAcceptsEveryByteSource() async throws {
+        let received = try await EventLoopThread.run { loop in
+            let listener = try BlockingListener()
+            async let accepted = listener.accept()
+            let (transport, _) = try await loop.createConnection(
+                { RecordingProtocol(loop: loop) },
+                host: "127.0.0.1",
+                port: listener.address.port!
+            )
+            let peer = try await accepted
+            try transport.writeLines([Array("one ".utf8), Array("two ".utf8), [], Array("three ".utf8)])
+            try transport.write("string ")
+            try transport.write(Array("array ".utf8)[...])
+            try transport.write(Array("span ".utf8).span)
+            try transport.write("collection".utf8.reversed().reversed())
+            transport.close()
+            return String(decoding: try await peer.receiveToEOF(), as: UTF8.self)
+        }
+        #expect(received == "one two three string array span collection")
+    }
 }
