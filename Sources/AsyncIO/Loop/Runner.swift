@@ -49,7 +49,9 @@ public final class Runner {
         // SAFETY: `runUntilComplete` runs the loop, and so this closure, on the calling thread, the
         // same thread `main` came from; it never leaves it.
         nonisolated(unsafe) let operation = main
-        return try getLoop().runUntilComplete { loop in try await EventLoop.runCancellingOnInterrupt(loop: loop, operation) }
+        return try getLoop().runUntilComplete { loop in
+            try await EventLoop.runCancellingOnInterrupt(loop: loop, operation)
+        }
     }
 
     /// Cancels what is left, waits for it, shuts the default executor down, closes the loop.

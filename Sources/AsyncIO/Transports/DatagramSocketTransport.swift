@@ -145,7 +145,7 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
         }
         guard !lostScheduled, !isClosing else {
             sendsAfterLost += 1
-            if sendsAfterLost == 5 { logger.warning("socket.sendto() raised exception.") }
+            if sendsAfterLost == 5 { loop.logger.warning("socket.sendto() raised exception.") }
             return
         }
         if queue.isEmpty {

@@ -294,7 +294,7 @@ extension SocketTransport {
         guard !eofRequested else { throw TransportError.writeAfterEOF }
         guard !lostScheduled else {
             writesAfterLost += 1
-            if writesAfterLost == 5 { logger.warning("socket.send() raised exception.") }
+            if writesAfterLost == 5 { loop.logger.warning("socket.send() raised exception.") }
             return
         }
         guard !data.isEmpty else { return }
@@ -305,7 +305,7 @@ extension SocketTransport {
         guard !eofRequested else { throw TransportError.writeAfterEOF }
         guard !lostScheduled else {
             writesAfterLost += 1
-            if writesAfterLost == 5 { logger.warning("socket.send() raised exception.") }
+            if writesAfterLost == 5 { loop.logger.warning("socket.send() raised exception.") }
             return
         }
         // Queue everything first, then flush once: one writev for all the chunks.
