@@ -5,7 +5,8 @@
 //   taskset -c 0 .build/release/loop-compare            # both loops on CPU 0
 //
 // Options: --rounds N (5), --only NAME[,NAME] (callSoon, crossThread, timers, drain, pingPong,
-// tasks, memory), --scale F (multiplies every count; 0.1 for a quick look), --producer-cpu N (1).
+// tasks, memory), --scale F (multiplies every count; 0.1 for a quick look), --producer-cpu N (1),
+// --side ours|nio (run one side only, for a profiler).
 // The cross-thread producer pins itself to --producer-cpu with sched_setaffinity, so under
 // `taskset -c 0` the loops run on CPU 0 and the producer on CPU 1.
 import Foundation
@@ -16,6 +17,8 @@ struct Options {
     var only: Set<String>? = nil
     var scale = 1.0
     var producerCPU = 1
+    /// "ours" or "nio": run one side only (for profiling); the table then shows NaN for the other.
+    var side: String? = nil
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -25,6 +28,7 @@ struct Options {
             case "--only": only = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             case "--scale": scale = Double(iterator.next() ?? "") ?? scale
             case "--producer-cpu": producerCPU = Int(iterator.next() ?? "") ?? producerCPU
+            case "--side": side = iterator.next()
             default:
                 print("unknown option \(argument)")
                 exit(2)
@@ -67,6 +71,15 @@ func format(_ value: Double, _ unit: String) -> String {
     }
 }
 
+extension Sample {
+    /// The stand-in for the side `--side` leaves out.
+    static let skipped = Sample(
+        operations: 0, nanoseconds: 1,
+        extra: Dictionary(
+            uniqueKeysWithValues: ["scheduleRate", "drainRate", "p50", "p99", "max", "rssPerTask", "heapPerTask"]
+                .map { ($0, Double.nan) }))
+}
+
 let options = Options(CommandLine.arguments)
 let ours = try OurLoop()
 let nio = NIOLoop()
@@ -99,8 +112,8 @@ if options.wants("callSoon") {
     let count = options.count(2_000_000)
     try await rounds("callSoon") { round in
         let n = round < 0 ? count / 10 : count
-        let a = try await ours.callSoon(count: n)
-        let b = try await nio.execute(count: n)
+        let a = options.side == "nio" ? .skipped : try await ours.callSoon(count: n)
+        let b = options.side == "ours" ? .skipped : try await nio.execute(count: n)
         if round >= 0 {
             row.ours.append(a.rate)
             row.theirs.append(b.rate)
@@ -122,8 +135,8 @@ if options.wants("crossThread") {
     let count = options.count(1_000_000)
     try await rounds("crossThread") { round in
         let n = round < 0 ? count / 10 : count
-        let a = try await ours.callSoonThreadSafe(count: n, producerCPU: options.producerCPU)
-        let b = try await nio.executeFromOtherThread(count: n, producerCPU: options.producerCPU)
+        let a = options.side == "nio" ? .skipped : try await ours.callSoonThreadSafe(count: n, producerCPU: options.producerCPU)
+        let b = options.side == "ours" ? .skipped : try await nio.executeFromOtherThread(count: n, producerCPU: options.producerCPU)
         if round >= 0 {
             row.ours.append(a.rate)
             row.theirs.append(b.rate)
@@ -163,8 +176,8 @@ if options.wants("timers") {
     )
     try await rounds("timers") { round in
         let use = round < 0 ? Array(offsets.prefix(timerCount / 100)) : offsets
-        let a = try await ours.timers(offsets: use, blockUntilDue: false)
-        let b = try await nio.timers(offsets: use, blockUntilDue: false)
+        let a = options.side == "nio" ? .skipped : try await ours.timers(offsets: use, blockUntilDue: false)
+        let b = options.side == "ours" ? .skipped : try await nio.timers(offsets: use, blockUntilDue: false)
         if round >= 0 {
             schedule.ours.append(a.extra["scheduleRate"]!)
             schedule.theirs.append(b.extra["scheduleRate"]!)
@@ -187,8 +200,8 @@ if options.wants("drain") {
     )
     try await rounds("drain") { round in
         let use = round < 0 ? Array(offsets.prefix(timerCount / 100)) : offsets
-        let a = try await ours.timers(offsets: use, blockUntilDue: true)
-        let b = try await nio.timers(offsets: use, blockUntilDue: true)
+        let a = options.side == "nio" ? .skipped : try await ours.timers(offsets: use, blockUntilDue: true)
+        let b = options.side == "ours" ? .skipped : try await nio.timers(offsets: use, blockUntilDue: true)
         if round >= 0 {
             drain.ours.append(a.extra["drainRate"]!)
             drain.theirs.append(b.extra["drainRate"]!)
@@ -216,9 +229,9 @@ if options.wants("pingPong") {
     let count = options.count(500_000)
     try await rounds("pingPong") { round in
         let n = round < 0 ? count / 10 : count
-        let a = try await ours.pingPong(rounds: n)
-        let b = try await nio.pingPong(rounds: n)
-        let c = try await nio.pingPongGet(rounds: max(1, n / 5))
+        let a = options.side == "nio" ? .skipped : try await ours.pingPong(rounds: n)
+        let b = options.side == "ours" ? .skipped : try await nio.pingPong(rounds: n)
+        let c = options.side == "ours" ? .skipped : try await nio.pingPongGet(rounds: max(1, n / 5))
         if round >= 0 {
             row.ours.append(a.rate)
             row.theirs.append(b.rate)
@@ -241,8 +254,8 @@ if options.wants("tasks") {
     let count = options.count(1_000_000)
     try await rounds("tasks") { round in
         let n = round < 0 ? count / 10 : count
-        let a = try await ours.createAndAwaitTasks(count: n)
-        let b = try await nio.createAndAwaitTasks(count: n)
+        let a = options.side == "nio" ? .skipped : try await ours.createAndAwaitTasks(count: n)
+        let b = options.side == "ours" ? .skipped : try await nio.createAndAwaitTasks(count: n)
         if round >= 0 {
             row.ours.append(a.rate)
             row.theirs.append(b.rate)
@@ -270,8 +283,8 @@ if options.wants("memory") {
     )
     let count = options.count(100_000)
     try await rounds("memory") { round in
-        let a = try await ours.suspendedTaskMemory(count: count)
-        let b = await SwiftTasks.suspendedTaskMemory(count: count)
+        let a = options.side == "nio" ? .skipped : try await ours.suspendedTaskMemory(count: count)
+        let b = options.side == "ours" ? .skipped : await SwiftTasks.suspendedTaskMemory(count: count)
         if round >= 0 {
             rss.ours.append(a.extra["rssPerTask"]!)
             rss.theirs.append(b.extra["rssPerTask"]!)
