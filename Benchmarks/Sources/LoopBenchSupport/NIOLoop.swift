@@ -140,6 +140,49 @@ public final class NIOLoop: Sendable {
         return await players.play(rounds: rounds, useGet: true)
     }
 
+    /// The ping-pong without Swift tasks: two chains of `whenComplete` callbacks handing the turn
+    /// to each other through fresh promises, each turn going once through the loop's queue
+    /// (`execute`), as a task switch does. NIO's promise machinery alone, without Swift tasks.
+    public func pingPongCallbacks(rounds: Int) async throws -> Sample {
+        let eventLoop = self.eventLoop
+        let finished = eventLoop.makePromise(of: Sample.self)
+        eventLoop.execute {
+            let start = monotonicNanoseconds()
+            let round = LoopOwned(0)
+            let ping = LoopOwned(eventLoop.makePromise(of: Void.self))
+            let pong = LoopOwned(eventLoop.makePromise(of: Void.self))
+            let playerB = LoopOwned<(() -> Void)?>(nil)
+            let playerA = LoopOwned<(() -> Void)?>(nil)
+            // B waits for ping, then answers with pong; A sends ping and waits for pong.
+            playerB.value = {
+                ping.value.futureResult.whenComplete { _ in
+                    eventLoop.execute {
+                        ping.value = eventLoop.makePromise()
+                        let answer = pong.value
+                        playerB.value?()
+                        answer.succeed(())
+                    }
+                }
+            }
+            playerA.value = {
+                guard round.value < rounds else {
+                    playerA.value = nil
+                    playerB.value = nil
+                    finished.succeed(Sample(operations: rounds, nanoseconds: monotonicNanoseconds() - start))
+                    return
+                }
+                round.value += 1
+                let next = eventLoop.makePromise(of: Void.self)
+                pong.value = next
+                next.futureResult.whenComplete { _ in eventLoop.execute { playerA.value?() } }
+                ping.value.succeed(())
+            }
+            playerB.value!()
+            playerA.value!()
+        }
+        return try await finished.futureResult.get()
+    }
+
     // MARK: - 5. Create and await tasks
 
     /// `count` times: a Swift `Task` isolated to the event loop's actor, then `await task.value`.

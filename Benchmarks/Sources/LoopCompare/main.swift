@@ -74,10 +74,13 @@ func format(_ value: Double, _ unit: String) -> String {
 extension Sample {
     /// The stand-in for the side `--side` leaves out.
     static let skipped = Sample(
-        operations: 0, nanoseconds: 1,
+        operations: 0,
+        nanoseconds: 1,
         extra: Dictionary(
             uniqueKeysWithValues: ["scheduleRate", "drainRate", "p50", "p99", "max", "rssPerTask", "heapPerTask"]
-                .map { ($0, Double.nan) }))
+                .map { ($0, Double.nan) }
+        )
+    )
 }
 
 let options = Options(CommandLine.arguments)
@@ -135,8 +138,12 @@ if options.wants("crossThread") {
     let count = options.count(1_000_000)
     try await rounds("crossThread") { round in
         let n = round < 0 ? count / 10 : count
-        let a = options.side == "nio" ? .skipped : try await ours.callSoonThreadSafe(count: n, producerCPU: options.producerCPU)
-        let b = options.side == "ours" ? .skipped : try await nio.executeFromOtherThread(count: n, producerCPU: options.producerCPU)
+        let a =
+            options.side == "nio"
+            ? .skipped : try await ours.callSoonThreadSafe(count: n, producerCPU: options.producerCPU)
+        let b =
+            options.side == "ours"
+            ? .skipped : try await nio.executeFromOtherThread(count: n, producerCPU: options.producerCPU)
         if round >= 0 {
             row.ours.append(a.rate)
             row.theirs.append(b.rate)
@@ -226,20 +233,29 @@ if options.wants("pingPong") {
         theirsName: "NIO get()",
         target: ""
     )
+    var callbacksOnly = Row(
+        name: "ping-pong, NIO with callbacks only (no tasks: its promise machinery alone)",
+        unit: "M/s",
+        theirsName: "NIO callbacks",
+        target: ""
+    )
     let count = options.count(500_000)
     try await rounds("pingPong") { round in
         let n = round < 0 ? count / 10 : count
         let a = options.side == "nio" ? .skipped : try await ours.pingPong(rounds: n)
         let b = options.side == "ours" ? .skipped : try await nio.pingPong(rounds: n)
         let c = options.side == "ours" ? .skipped : try await nio.pingPongGet(rounds: max(1, n / 5))
+        let d = options.side == "ours" ? .skipped : try await nio.pingPongCallbacks(rounds: n)
         if round >= 0 {
             row.ours.append(a.rate)
             row.theirs.append(b.rate)
             viaGet.ours.append(a.rate)
             viaGet.theirs.append(c.rate)
+            callbacksOnly.ours.append(a.rate)
+            callbacksOnly.theirs.append(d.rate)
         }
     }
-    rows += [row, viaGet]
+    rows += [row, viaGet, callbacksOnly]
 }
 
 // MARK: - 5. tasks
