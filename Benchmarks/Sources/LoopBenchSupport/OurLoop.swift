@@ -197,3 +197,97 @@ public final class OurLoop: Sendable {
         }
     }
 }
+
+extension OurLoop {
+    /// Plain Swift tasks with this loop as executor preference, each suspended on a continuation:
+    /// the part of a suspended LoopTask's memory that is Swift's own task on our loop.
+    public func suspendedSwiftTaskMemory(count: Int) async -> Sample {
+        let parked = ParkedContinuations()
+        trimHeap()
+        let rssBefore = residentBytes()
+        let heapBefore = heapInUseBytes()
+        let start = monotonicNanoseconds()
+        var tasks: [Task<Void, Never>] = []
+        tasks.reserveCapacity(count)
+        for _ in 0..<count {
+            tasks.append(
+                Task(executorPreference: thread.loop.taskExecutor) {
+                    await withUnsafeContinuation { parked.add($0) }
+                }
+            )
+        }
+        while parked.count < count { try? await Task.sleep(for: .milliseconds(1)) }
+        let elapsed = monotonicNanoseconds() - start
+        let rss = Double(residentBytes() - rssBefore) / Double(count)
+        let heap = Double(heapInUseBytes() - heapBefore) / Double(count)
+        parked.resumeAll()
+        for task in tasks { await task.value }
+        return Sample(operations: count, nanoseconds: elapsed, extra: ["rssPerTask": rss, "heapPerTask": heap])
+    }
+}
+
+extension OurLoop {
+    /// LoopTasks suspended on a bare continuation instead of a Future: with
+    /// `suspendedTaskMemory`, it separates the cost of the task from that of awaiting a Future.
+    public func suspendedLoopTaskOnContinuationMemory(count: Int) async throws -> Sample {
+        let parked = ParkedContinuations()
+        let sample = try await thread.run { loop in
+            var tasks: [LoopTask<Void>] = []
+            tasks.reserveCapacity(count)
+            trimHeap()
+            let heapBefore = heapInUseBytes()
+            for _ in 0..<count {
+                tasks.append(
+                    loop.createTask {
+                        _ = loop
+                        await withUnsafeContinuation { parked.add($0) }
+                    }
+                )
+            }
+            try await sleep(.zero)
+            try await sleep(.zero)
+            let heap = Double(heapInUseBytes() - heapBefore) / Double(count)
+            parked.resumeAll()
+            for task in tasks { _ = try? await task.value }
+            return Sample(operations: count, nanoseconds: 1, extra: ["heapPerTask": heap])
+        }
+        return sample
+    }
+}
+
+/// A task-local like LoopTaskState's, for the memory experiment below.
+final class BenchLocalValue: Sendable {}
+enum BenchLocal {
+    @TaskLocal static var value: BenchLocalValue?
+}
+
+extension OurLoop {
+    /// Swift tasks on our loop, named (as createTask names them) and, if `bindTaskLocal`, inside a
+    /// task-local binding (as `LoopTask.drive` binds its state): which part of a LoopTask's memory
+    /// these two account for.
+    public func suspendedNamedSwiftTaskMemory(count: Int, bindTaskLocal: Bool) async -> Sample {
+        let parked = ParkedContinuations()
+        trimHeap()
+        let heapBefore = heapInUseBytes()
+        var tasks: [Task<Void, Never>] = []
+        tasks.reserveCapacity(count)
+        for index in 0..<count {
+            tasks.append(
+                Task(name: "Task-\(index)", executorPreference: thread.loop.taskExecutor) {
+                    if bindTaskLocal {
+                        await BenchLocal.$value.withValue(BenchLocalValue()) {
+                            await withUnsafeContinuation { parked.add($0) }
+                        }
+                    } else {
+                        await withUnsafeContinuation { parked.add($0) }
+                    }
+                }
+            )
+        }
+        while parked.count < count { try? await Task.sleep(for: .milliseconds(1)) }
+        let heap = Double(heapInUseBytes() - heapBefore) / Double(count)
+        parked.resumeAll()
+        for task in tasks { await task.value }
+        return Sample(operations: count, nanoseconds: 1, extra: ["heapPerTask": heap])
+    }
+}

@@ -297,18 +297,54 @@ if options.wants("memory") {
         higherIsBetter: false,
         target: "report"
     )
+    var onLoop = Row(
+        name: "malloc'd bytes per suspended task (LoopTask vs Swift task preferring our loop)",
+        unit: "B",
+        theirsName: "Swift on our loop",
+        higherIsBetter: false,
+        target: "report"
+    )
     let count = options.count(100_000)
     try await rounds("memory") { round in
         let a = options.side == "nio" ? .skipped : try await ours.suspendedTaskMemory(count: count)
         let b = options.side == "ours" ? .skipped : await SwiftTasks.suspendedTaskMemory(count: count)
+        let c = options.side == "ours" ? .skipped : await ours.suspendedSwiftTaskMemory(count: count)
         if round >= 0 {
             rss.ours.append(a.extra["rssPerTask"]!)
             rss.theirs.append(b.extra["rssPerTask"]!)
             heap.ours.append(a.extra["heapPerTask"]!)
             heap.theirs.append(b.extra["heapPerTask"]!)
+            onLoop.ours.append(a.extra["heapPerTask"]!)
+            onLoop.theirs.append(c.extra["heapPerTask"]!)
         }
     }
-    rows += [rss, heap]
+    if options.side == nil {
+        var bare = Row(
+            name: "malloc'd bytes per suspended LoopTask: awaiting a Future vs on a bare continuation",
+            unit: "B",
+            theirsName: "LoopTask, continuation",
+            higherIsBetter: false,
+            target: "report"
+        )
+        let a = try await ours.suspendedTaskMemory(count: count)
+        let b = try await ours.suspendedLoopTaskOnContinuationMemory(count: count)
+        bare.ours.append(a.extra["heapPerTask"]!)
+        bare.theirs.append(b.extra["heapPerTask"]!)
+        rows.append(bare)
+        var named = Row(
+            name: "malloc'd bytes per suspended Swift task on our loop: named vs named + task-local binding",
+            unit: "B",
+            theirsName: "named + task-local",
+            higherIsBetter: false,
+            target: "report"
+        )
+        let c = await ours.suspendedNamedSwiftTaskMemory(count: count, bindTaskLocal: false)
+        let d = await ours.suspendedNamedSwiftTaskMemory(count: count, bindTaskLocal: true)
+        named.ours.append(c.extra["heapPerTask"]!)
+        named.theirs.append(d.extra["heapPerTask"]!)
+        rows.append(named)
+    }
+    rows += [rss, heap, onLoop]
 }
 
 ours.shutdown()
