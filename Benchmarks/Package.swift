@@ -1,29 +1,57 @@
 // swift-tools-version:6.1
 // Benchmarks live in a package of their own so that users and CI never build them
 // (nor SwiftNIO, nor ordo-one/benchmark).
-import Foundation
 import PackageDescription
-
-// SwiftPM names a package found by path after its directory, so the library's identity is
-// whatever the clone's directory is called (CI clones into a directory of its own choosing).
-let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .lastPathComponent
 
 let package = Package(
     name: "swift-asyncio-benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "swift-asyncio", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // `codec-bench {input}`: the candidate program of ../shared/bench/codec (see its README).
         .executableTarget(
             name: "codec-bench",
             dependencies: [
-                .product(name: "HTTP1Codec", package: library),
-                .product(name: "RESPCodec", package: library),
+                .product(name: "HTTP1Codec", package: "swift-asyncio"),
+                .product(name: "RESPCodec", package: "swift-asyncio"),
             ],
             path: "Sources/CodecBench",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // `swift package benchmark`: ordo-one benchmarks of the loop core, ours beside SwiftNIO's.
+        .executableTarget(
+            name: "LoopBenchmarks",
+            dependencies: [
+                "LoopBenchSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/LoopBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // `loop-compare`: each pair back to back, 5 rounds, medians and ratios as one markdown table.
+        .executableTarget(
+            name: "loop-compare",
+            dependencies: ["LoopBenchSupport"],
+            path: "Sources/LoopCompare",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Thread pinning and malloc statistics (need _GNU_SOURCE).
+        .target(name: "CLoopBenchShims", path: "Sources/CLoopBenchShims"),
+        // The measured workloads, shared by both runners so they measure the same code.
+        .target(
+            name: "LoopBenchSupport",
+            dependencies: [
+                .product(name: "AsyncIO", package: "swift-asyncio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                "CLoopBenchShims",
+            ],
+            path: "Sources/LoopBenchSupport",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

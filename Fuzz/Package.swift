@@ -2,26 +2,22 @@
 // libFuzzer targets for the sans-I/O codecs, a package of their own so the main build never
 // links libFuzzer. Run them with `scripts/fuzz.sh SECONDS` (it builds with
 // `--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address` and coverage counters).
-import Foundation
 import PackageDescription
-
-// SwiftPM names a package found by path after its directory, so the library's identity is
-// whatever the clone's directory is called (CI clones into a directory of its own choosing).
-let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .lastPathComponent
 
 let package = Package(
     name: "swift-asyncio-fuzz",
-    dependencies: [.package(path: "..")],
+    // `name:` fixes the library's identity: SwiftPM would otherwise name a path package after its
+    // directory, which is whatever the clone happens to be called.
+    dependencies: [.package(name: "swift-asyncio", path: "..")],
     targets: [
         .executableTarget(
             name: "HTTP1ParserFuzz",
-            dependencies: [.product(name: "HTTP1Codec", package: library)],
+            dependencies: [.product(name: "HTTP1Codec", package: "swift-asyncio")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
             name: "RESPParserFuzz",
-            dependencies: [.product(name: "RESPCodec", package: library)],
+            dependencies: [.product(name: "RESPCodec", package: "swift-asyncio")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
