@@ -30,7 +30,10 @@ final class LoopTaskState {
 
     let core: LoopCore
     /// The task this state belongs to.
-    weak var task: (any AnyLoopTask)?
+    // SAFETY: the task owns its state, and the state is reachable only through the task or, while
+    // the task's `drive` runs (holding the task), through `LoopCore.taskStates`; so the task is
+    // alive whenever this is read. `unowned(unsafe)` spares a weak reference's side table.
+    unowned(unsafe) var task: (any AnyLoopTask)?
     var cancelRequests = 0
     var mustCancel = false
     var cancelMessage: String?
