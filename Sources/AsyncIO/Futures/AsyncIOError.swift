@@ -28,6 +28,16 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
     case brokenBarrier
     /// A queue was shut down (asyncio's `QueueShutDown`).
     case queueShutDown
+    /// The stream ended before a read could complete (asyncio's `IncompleteReadError`).
+    ///
+    /// `partial` holds the bytes read before the end of the stream; `expected` is the number of
+    /// bytes `readExactly` asked for, or nil for `readUntil` (asyncio's `expected=None`).
+    case incompleteRead(partial: [UInt8], expected: Int?)
+    /// A stream's buffer reached its limit before a separator was found (asyncio's
+    /// `LimitOverrunError`); `consumed` is how many bytes are to be consumed.
+    case limitOverrun(consumed: Int)
+    /// An argument is out of range or malformed (asyncio's `ValueError`).
+    case invalidArgument(String)
 
     public var description: String {
         switch self {
@@ -36,6 +46,10 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
         case .loopState(let message): "RuntimeError: \(message)"
         case .brokenBarrier: "BrokenBarrierError"
         case .queueShutDown: "QueueShutDown"
+        case .incompleteRead(let partial, let expected):
+            "IncompleteReadError: \(partial.count) bytes read on a total of \(expected.map(String.init) ?? "undefined") expected bytes"
+        case .limitOverrun(let consumed): "LimitOverrunError: limit exceeded, \(consumed) bytes to consume"
+        case .invalidArgument(let message): "ValueError: \(message)"
         }
     }
 }
