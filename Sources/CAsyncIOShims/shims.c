@@ -3,6 +3,8 @@
 #include "CAsyncIOShims.h"
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <fcntl.h>
+#include <string.h>
 
 const uint32_t CASYNCIO_EPOLLIN = EPOLLIN;
 const uint32_t CASYNCIO_EPOLLOUT = EPOLLOUT;
@@ -56,6 +58,51 @@ int casyncio_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
 }
 
 int casyncio_signalfd(int fd, const sigset_t *mask) { return signalfd(fd, mask, SFD_NONBLOCK | SFD_CLOEXEC); }
+
+int casyncio_pipe(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
+
+// The wake-up fd per signal, plus one (0: none). Read by the handler, written by install/restore.
+static volatile sig_atomic_t signal_wakeup_fds[NSIG];
+
+static void casyncio_signal_handler(int signo) {
+    int saved = errno;
+    int fd = (int)signal_wakeup_fds[signo] - 1;
+    if (fd >= 0) {
+        unsigned char byte = (unsigned char)signo;
+        (void)write(fd, &byte, 1);
+    }
+    errno = saved;
+}
+
+int casyncio_signal_install(int signo, int fd) {
+    if (signo <= 0 || signo >= NSIG) { errno = EINVAL; return -1; }
+    signal_wakeup_fds[signo] = fd + 1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = casyncio_signal_handler;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    return sigaction(signo, &action, NULL);
+}
+
+int casyncio_signal_restore(int signo) {
+    if (signo <= 0 || signo >= NSIG) { errno = EINVAL; return -1; }
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    int result = sigaction(signo, &action, NULL);
+    signal_wakeup_fds[signo] = 0;
+    return result;
+}
+
+int casyncio_signal_is_default(int signo) {
+    struct sigaction current;
+    if (sigaction(signo, NULL, &current) != 0) return -1;
+    return current.sa_handler == SIG_DFL ? 1 : 0;
+}
+
+int casyncio_is_main_thread(void) { return gettid() == getpid(); }
 
 int64_t casyncio_monotonic_ns(void) {
     struct timespec ts;

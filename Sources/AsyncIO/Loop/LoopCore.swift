@@ -74,6 +74,8 @@ final class LoopCore: SerialExecutor, TaskExecutor, @unchecked Sendable {
     /// relaxed load and store suffice), readable from any thread.
     let counters = LoopCounters()
     weak var facade: EventLoop?
+    /// Transports' per-loop state: the shared read buffer, signal handlers (Transports/LoopIOState.swift).
+    lazy var io = LoopIOState()
 
     init(clock: any LoopClock) throws(SystemError) {
         self.clock = clock

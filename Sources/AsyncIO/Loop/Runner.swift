@@ -42,8 +42,14 @@ public final class Runner {
     }
 
     /// Runs `main` as the main task until it completes and returns its result. Mirrors `Runner.run()`.
+    ///
+    /// On the main thread, Ctrl-C (SIGINT) cancels the main task, which then ends with
+    /// `KeyboardInterrupt` unless it swallowed the cancellation (see `runCancellingOnInterrupt`).
     public func run<Value>(_ main: @escaping (isolated EventLoop) async throws -> Value) throws -> Value {
-        try getLoop().runUntilComplete(main)
+        // SAFETY: `runUntilComplete` runs the loop, and so this closure, on the calling thread, the
+        // same thread `main` came from; it never leaves it.
+        nonisolated(unsafe) let operation = main
+        return try getLoop().runUntilComplete { loop in try await EventLoop.runCancellingOnInterrupt(loop: loop, operation) }
     }
 
     /// Cancels what is left, waits for it, shuts the default executor down, closes the loop.

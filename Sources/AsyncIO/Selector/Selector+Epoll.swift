@@ -9,8 +9,9 @@
 //   changes, but would make every handler drain until EAGAIN, which is unfair under load.
 // - EPOLLERR and EPOLLHUP are always reported, whatever the interest. We pass them on as `.error`
 //   and the handler finds out what happened from its next read or write, the way asyncio does.
-// - EPOLLRDHUP tells that the peer shut down its write side; we ask for it so a half-closed
-//   connection is noticed even when no data comes with it.
+// - EPOLLRDHUP tells that the peer shut down its write side; we ask for it (with read interest
+//   only, since it is level-triggered) so a half-closed connection is noticed even when no data
+//   comes with it.
 // - The 64-bit user data carries a token (fd plus a generation) so an event for an fd that was
 //   closed and reused within one batch is recognised as stale and dropped.
 // - `epoll_pwait2` takes a timespec, so timers keep nanosecond precision; on kernels without it
@@ -38,8 +39,10 @@ final class EpollSelector: Selector {
     }
 
     private static func epollMask(_ interest: SelectorEvents) -> UInt32 {
-        var mask = CASYNCIO_EPOLLRDHUP
-        if interest.contains(.readable) { mask |= CASYNCIO_EPOLLIN }
+        // EPOLLRDHUP only with read interest: it is level-triggered, so a half-closed peer would
+        // otherwise wake a descriptor watched for writing only (reading paused) on every iteration.
+        var mask: UInt32 = 0
+        if interest.contains(.readable) { mask |= CASYNCIO_EPOLLIN | CASYNCIO_EPOLLRDHUP }
         if interest.contains(.writable) { mask |= CASYNCIO_EPOLLOUT }
         return mask
     }

@@ -33,6 +33,19 @@ int casyncio_eventfd_drain(int fd);
 int casyncio_accept4(int fd, struct sockaddr *addr, socklen_t *len);
 int casyncio_signalfd(int fd, const sigset_t *mask);
 
+/// `pipe2(fds, O_NONBLOCK | O_CLOEXEC)`.
+int casyncio_pipe(int fds[2]);
+/// Installs (sigaction, SA_RESTART) a handler for `signo` that writes the signal number as one byte
+/// to `fd` — CPython's `signal.set_wakeup_fd` in one call; the handler does nothing else and is
+/// async-signal-safe. `fd` must be non-blocking.
+int casyncio_signal_install(int signo, int fd);
+/// Restores the default disposition of `signo` (SIG_DFL) and forgets its wake-up fd.
+int casyncio_signal_restore(int signo);
+/// 1 if `signo` has the default disposition (SIG_DFL), 0 if not, -1 on error.
+int casyncio_signal_is_default(int signo);
+/// 1 on the process's main thread (gettid() == getpid()).
+int casyncio_is_main_thread(void);
+
 /// Monotonic clock in nanoseconds.
 int64_t casyncio_monotonic_ns(void);
 

@@ -1,0 +1,234 @@
+// Theory of operation
+//
+// A datagram socket (UDP) driven inline by the loop, like `SocketTransport`: one `recvfrom` per
+// readiness into the loop's shared buffer (64 KiB holds any UDP datagram), handed to the protocol
+// as a borrowed `Span` with the sender's address. `sendTo` calls `sendto` at once when nothing is
+// queued; a datagram the kernel refuses with EAGAIN is queued whole and sent on writability.
+// Kernel errors on a send or a receive (ECONNREFUSED from an ICMP port-unreachable on a connected
+// endpoint, say) go to `errorReceived` and the endpoint stays open, as asyncio does.
+import CAsyncIOShims
+import DequeModule
+import Glibc
+
+final class DatagramSocketTransport: DatagramTransport, IOHandler {
+    let loop: EventLoop
+    private var fd: Int32
+    private var proto: (any DatagramProtocol)?
+    /// The connected remote address, if the endpoint was created with one.
+    private let remote: SocketAddress?
+    private var queue = Deque<(bytes: [UInt8], address: SocketAddress?)>()
+    private(set) var writeBufferSize = 0
+    private var flow = WriteFlowControl()
+    private var interest: SelectorEvents = []
+    private(set) var isClosing = false
+    private var lostScheduled = false
+    private var sendsAfterLost = 0
+
+    init(loop: EventLoop, fd: Int32, proto: any DatagramProtocol, remote: SocketAddress?) {
+        self.loop = loop
+        self.fd = fd
+        self.proto = proto
+        self.remote = remote
+    }
+
+    deinit {
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    func start(loop: isolated EventLoop) {
+        loop.core.dropStaleRegistration(for: fd)
+        proto?.connectionMade(self, loop: loop)
+        updateInterest()
+    }
+
+    var extraInfo: TransportExtraInfo {
+        guard fd >= 0 else { return TransportExtraInfo(peerName: remote) }
+        let socket = Socket(adopting: fd, family: AF_UNSPEC, type: Int32(SOCK_DGRAM.rawValue))
+        defer { _ = socket.detach() }
+        return TransportExtraInfo(peerName: remote, socketName: try? socket.localAddress(), fileDescriptor: fd)
+    }
+
+    // MARK: - Readiness
+
+    func ioReady(_ events: SelectorEvents) {
+        assert(loop.core.isOnLoopThread, "readiness dispatched off the loop thread")
+        // SAFETY: as in `SocketTransport.ioReady`: on the loop thread, and a context-free function
+        // value, so no allocation per datagram.
+        let isolatedHandle: (DatagramSocketTransport, SelectorEvents, isolated EventLoop) -> Void = Self.handleEvents
+        let handle = unsafeBitCast(
+            isolatedHandle,
+            to: ((DatagramSocketTransport, SelectorEvents, EventLoop) -> Void).self
+        )
+        handle(self, events, loop)
+    }
+
+    private static func handleEvents(
+        _ transport: DatagramSocketTransport,
+        _ events: SelectorEvents,
+        loop: isolated EventLoop
+    ) {
+        if events.contains(.readable), transport.interest.contains(.readable) { transport.readReady(loop: loop) }
+        if events.contains(.writable), transport.interest.contains(.writable), !transport.lostScheduled {
+            transport.writeReady(loop: loop)
+        }
+    }
+
+    private func readReady(loop: isolated EventLoop) {
+        let buffer = loop.core.io.readBuffer
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        // SAFETY: `storage` and `length` are written by recvfrom during the call only.
+        let count = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                recvfrom(fd, buffer.baseAddress, buffer.count, 0, $0, &length)
+            }
+        }
+        if count < 0 {
+            let error = errno
+            if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return }
+            proto?.errorReceived(SystemError(call: "recvfrom", errno: error), loop: loop)
+            return
+        }
+        let sender =
+            withUnsafeBytes(of: &storage) { SocketAddress(storage: $0.baseAddress!, length: length) }
+            ?? remote ?? .unix(path: "")
+        // SAFETY: recvfrom initialised `count` bytes of the loop's buffer; the span is borrowed
+        // for this call only.
+        let bytes = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+        proto?.datagramReceived(bytes.span, from: sender, loop: loop)
+    }
+
+    private func writeReady(loop: isolated EventLoop) {
+        while let (bytes, address) = queue.first {
+            let result = bytes.withUnsafeBytes { send($0, to: address) }
+            if result == EAGAIN || result == EWOULDBLOCK { break }
+            queue.removeFirst()
+            writeBufferSize -= bytes.count
+            if result != 0 {
+                proto?.errorReceived(SystemError(call: "sendto", errno: result), loop: loop)
+                if lostScheduled { return }
+            }
+        }
+        if flow.shouldResume(size: writeBufferSize) { proto?.resumeWriting(loop: loop) }
+        guard queue.isEmpty else { return }
+        updateInterest()
+        if isClosing && !lostScheduled {
+            lostScheduled = true
+            callConnectionLost(nil, loop: loop)
+        }
+    }
+
+    /// One `sendto` (or `send` on a connected endpoint); returns 0 or the errno.
+    private func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress?) -> Int32 {
+        let result: Int
+        if let address, remote == nil {
+            guard
+                let sent = try? address.withSockAddr({ pointer, length in
+                    sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), pointer, length)
+                })
+            else { return EINVAL }
+            result = sent
+        } else {
+            result = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+        }
+        return result < 0 ? errno : 0
+    }
+
+    // MARK: - Sending
+
+    func sendTo(_ data: Span<UInt8>, address: SocketAddress?) throws(TransportError) {
+        if let remote, let address, address != remote {
+            throw TransportError.invalidValue("Invalid address: must be nil or \(remote)")
+        }
+        if remote == nil && address == nil {
+            throw TransportError.invalidValue("an address is required on an unconnected endpoint")
+        }
+        guard !lostScheduled, !isClosing else {
+            sendsAfterLost += 1
+            if sendsAfterLost == 5 { logger.warning("socket.sendto() raised exception.") }
+            return
+        }
+        if queue.isEmpty {
+            let result = data.withUnsafeBytes { send($0, to: address) }
+            if result == 0 { return }
+            if result != EAGAIN && result != EWOULDBLOCK {
+                let error = SystemError(call: "sendto", errno: result)
+                loop.runIsolated(self) { transport, loop in transport.proto?.errorReceived(error, loop: loop) }
+                return
+            }
+        }
+        queue.append((Array(data), address))
+        writeBufferSize += data.count
+        updateInterest()
+        if flow.shouldPause(size: writeBufferSize) {
+            loop.runIsolated(self) { transport, loop in transport.proto?.pauseWriting(loop: loop) }
+        }
+    }
+
+    // MARK: - Interest and closing
+
+    private func updateInterest() {
+        var wanted: SelectorEvents = []
+        if !lostScheduled {
+            if !isClosing { wanted.insert(.readable) }
+            if !queue.isEmpty { wanted.insert(.writable) }
+        }
+        guard wanted != interest, fd >= 0 else { return }
+        let core = loop.core
+        let registration = core.registration(for: fd)
+        registration.handler = wanted.isEmpty ? nil : self
+        do {
+            try core.updateInterest(registration, to: wanted)
+            interest = wanted
+        } catch {
+            interest = []
+            registration.handler = nil
+            core.reportException(message: "Fatal error: cannot watch datagram socket \(fd)", error: error)
+            abort()
+        }
+    }
+
+    func close() {
+        guard !isClosing else { return }
+        isClosing = true
+        updateInterest()
+        if queue.isEmpty && !lostScheduled {
+            lostScheduled = true
+            scheduleConnectionLost(nil)
+        }
+    }
+
+    func abort() {
+        guard !lostScheduled else { return }
+        queue.removeAll()
+        writeBufferSize = 0
+        isClosing = true
+        lostScheduled = true
+        updateInterest()
+        scheduleConnectionLost(nil)
+    }
+
+    private func scheduleConnectionLost(_ error: (any Error)?) {
+        let core = loop.core
+        core.callSoon(
+            Handle(core: core) { [self] in
+                loop.runIsolated(self) { transport, loop in transport.callConnectionLost(error, loop: loop) }
+            }
+        )
+    }
+
+    private func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
+        let proto = self.proto
+        self.proto = nil
+        interest = []
+        if fd >= 0 {
+            if let registration = loop.core.existingRegistration(for: fd), registration.handler === self {
+                registration.handler = nil
+                try? loop.core.updateInterest(registration, to: [])
+            }
+            Glibc.close(fd)
+            fd = -1
+        }
+        proto?.connectionLost(error, loop: loop)
+    }
+}

@@ -1,0 +1,135 @@
+import CAsyncIOShims
+import Glibc
+
+extension EventLoop {
+    /// Creates a TCP server listening on `host` and `port`, calling `protocolFactory` for each
+    /// connection it accepts.
+    ///
+    /// A host that resolves to several addresses (a nil host means every interface: `0.0.0.0` and
+    /// `::`) gets one listening socket per address, all in the returned `Server`. Port 0 picks a free
+    /// port (the same one for every address when possible is NOT guaranteed, as in asyncio); read it
+    /// back from `server.sockets`. `SO_REUSEADDR` is set (asyncio's default on Unix), IPv6 sockets
+    /// are `IPV6_V6ONLY`, and accepted connections get `TCP_NODELAY`.
+    ///
+    /// - Parameters:
+    ///   - protocolFactory: makes the protocol of each connection, on the loop.
+    ///   - host: the address or name to listen on; nil for all interfaces.
+    ///   - port: the port; 0 for any free one.
+    ///   - family: `AF_UNSPEC`, `AF_INET` or `AF_INET6`, to restrict resolution.
+    ///   - socket: an already bound socket to serve instead of `host`/`port` (it must be a
+    ///     SOCK_STREAM socket; the server takes ownership).
+    ///   - backlog: the `listen` backlog, also the most connections accepted per readiness.
+    ///   - reuseAddress: set `SO_REUSEADDR` (default true).
+    ///   - reusePort: set `SO_REUSEPORT`, so several servers (loops, processes) share the port.
+    ///   - startServing: start accepting at once (default), or later with `startServing()`.
+    /// - Returns: the server.
+    /// - Throws: `AddressResolutionError`, `SystemError` (EADDRINUSE…), `TransportError.invalidValue`
+    ///   for a socket that is not a stream socket or for both `host`/`port` and `socket`.
+    /// Mirrors `loop.create_server()`. Deviations: one host only (asyncio also takes a list); no
+    /// `ssl`, `keep_alive` or `ssl_handshake_timeout` yet.
+    public func createServer<P: StreamingProtocol>(
+        _ protocolFactory: @escaping () -> P,
+        host: String? = nil,
+        port: Int = 0,
+        family: Int32 = AF_UNSPEC,
+        socket: Socket? = nil,
+        backlog: Int = 100,
+        reuseAddress: Bool = true,
+        reusePort: Bool = false,
+        startServing: Bool = true
+    ) async throws -> Server {
+        var sockets: [Socket] = []
+        if let socket {
+            guard host == nil, port == 0 else {
+                throw TransportError.invalidValue("host/port and socket can not be specified at the same time")
+            }
+            guard socket.type == Int32(SOCK_STREAM.rawValue) else {
+                throw TransportError.invalidValue("A Stream Socket was expected, got \(socket)")
+            }
+            sockets = [socket]
+        } else {
+            let infos = try await getAddrInfo(
+                host,
+                port: port,
+                family: family,
+                type: Int32(SOCK_STREAM.rawValue),
+                flags: AI_PASSIVE
+            )
+            var seen = Set<SocketAddress>()
+            for info in infos where seen.insert(info.address).inserted {
+                let listening = try Socket(family: info.family, type: info.type, protocol: info.protocol)
+                if reuseAddress { try listening.setReuseAddress() }
+                if reusePort { try listening.setReusePort() }
+                if info.family == AF_INET6 {
+                    // Listen on IPv6 only, so that `::` and `0.0.0.0` can both be bound.
+                    try listening.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1)
+                }
+                do {
+                    try listening.bind(to: info.address)
+                } catch {
+                    // asyncio closes what it opened and reports which address failed.
+                    for opened in sockets { opened.close() }
+                    throw error
+                }
+                sockets.append(listening)
+            }
+            guard !sockets.isEmpty else { throw AddressResolutionError(code: EAI_NONAME, host: host) }
+        }
+        return try makeServer(sockets: sockets, protocolFactory, backlog: backlog, startServing: startServing)
+    }
+
+    /// Creates a Unix domain socket server listening at `path`.
+    ///
+    /// A stale socket file at `path` is removed first (asyncio does the same when it is a socket);
+    /// the file is removed again when the server closes (3.13's `cleanup_socket`).
+    /// - Throws: `SystemError` (EADDRINUSE, ENAMETOOLONG…). Mirrors `loop.create_unix_server()`.
+    public func createUnixServer<P: StreamingProtocol>(
+        _ protocolFactory: @escaping () -> P,
+        path: String? = nil,
+        socket: Socket? = nil,
+        backlog: Int = 100,
+        startServing: Bool = true
+    ) async throws -> Server {
+        let listening: Socket
+        var ownedPath: String?
+        if let socket {
+            guard path == nil else {
+                throw TransportError.invalidValue("path and socket can not be specified at the same time")
+            }
+            guard socket.family == AF_UNIX, socket.type == Int32(SOCK_STREAM.rawValue) else {
+                throw TransportError.invalidValue("A UNIX Domain Stream Socket was expected, got \(socket)")
+            }
+            listening = socket
+        } else {
+            guard let path else { throw TransportError.invalidValue("path was not specified, and no socket specified") }
+            var status = stat()
+            if !path.hasPrefix("\0"), stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK {
+                unlink(path)
+            }
+            listening = try Socket(family: AF_UNIX, type: Int32(SOCK_STREAM.rawValue))
+            try listening.bind(to: .unix(path: path))
+            ownedPath = path
+        }
+        let server = try makeServer(sockets: [listening], protocolFactory, backlog: backlog, startServing: startServing)
+        server.unixPathToRemove = ownedPath
+        return server
+    }
+
+    private func makeServer<P: StreamingProtocol>(
+        sockets: [Socket],
+        _ protocolFactory: @escaping () -> P,
+        backlog: Int,
+        startServing: Bool
+    ) throws -> Server {
+        let server = Server(loop: self, sockets: sockets, protocolFactory: { protocolFactory() }, backlog: backlog)
+        if startServing {
+            do {
+                try server.beginServing()
+            } catch {
+                server.close()
+                throw error
+            }
+        }
+        return server
+    }
+}

@@ -1,0 +1,235 @@
+import CAsyncIOShims
+import Glibc
+
+// MARK: - Readers and writers
+
+extension EventLoop {
+    /// Calls `callback` on this loop whenever `fd` is readable, until `removeReader(fd)`.
+    ///
+    /// Replaces a reader already registered for `fd`.
+    /// - Throws: `TransportError.invalidValue` if a transport owns `fd`; `SystemError` if epoll
+    ///   refuses it. Mirrors `loop.add_reader(fd, callback)`.
+    public func addReader(_ fd: Int32, _ callback: @escaping () -> Void) throws {
+        try watch(fd, events: .readable, callback: callback)
+    }
+
+    /// Stops watching `fd` for readability. Returns true if it was watched. Mirrors `remove_reader()`.
+    @discardableResult
+    public func removeReader(_ fd: Int32) -> Bool {
+        unwatch(fd, events: .readable)
+    }
+
+    /// Calls `callback` on this loop whenever `fd` is writable, until `removeWriter(fd)`.
+    ///
+    /// - Throws: as `addReader`. Mirrors `loop.add_writer(fd, callback)`.
+    public func addWriter(_ fd: Int32, _ callback: @escaping () -> Void) throws {
+        try watch(fd, events: .writable, callback: callback)
+    }
+
+    /// Stops watching `fd` for writability. Returns true if it was watched. Mirrors `remove_writer()`.
+    @discardableResult
+    public func removeWriter(_ fd: Int32) -> Bool {
+        unwatch(fd, events: .writable)
+    }
+
+    private func watch(_ fd: Int32, events: SelectorEvents, callback: @escaping () -> Void) throws {
+        guard fd >= 0 else { throw SystemError(call: "add_reader", errno: EBADF) }
+        let registration = core.registration(for: fd)
+        guard registration.handler == nil else {
+            throw TransportError.invalidValue("File descriptor \(fd) is used by transport")
+        }
+        let handle = Handle(core: core, callback: callback)
+        if events == .readable {
+            registration.reader?.cancel()
+            registration.reader = handle
+        } else {
+            registration.writer?.cancel()
+            registration.writer = handle
+        }
+        do {
+            try core.updateInterest(registration, to: registration.interest.union(events))
+        } catch {
+            if events == .readable { registration.reader = nil } else { registration.writer = nil }
+            if registration.interest.isEmpty { try? core.updateInterest(registration, to: []) }
+            throw error
+        }
+    }
+
+    private func unwatch(_ fd: Int32, events: SelectorEvents) -> Bool {
+        guard let registration = core.existingRegistration(for: fd), registration.handler == nil else { return false }
+        let handle = events == .readable ? registration.reader : registration.writer
+        guard let handle else { return false }
+        handle.cancel()
+        if events == .readable { registration.reader = nil } else { registration.writer = nil }
+        try? core.updateInterest(registration, to: registration.interest.subtracting(events))
+        return true
+    }
+
+    /// Suspends until `fd` is readable (or writable). Cancelling the waiting task removes the watch.
+    func waitReady(_ fd: Int32, writable: Bool) async throws {
+        let ready = Future<Void>(core: core)
+        let callback = {
+            if !ready.isDone { ready.complete(.succeeded(())) }
+        }
+        if writable { try addWriter(fd, callback) } else { try addReader(fd, callback) }
+        defer { if writable { removeWriter(fd) } else { removeReader(fd) } }
+        try await ready.value
+    }
+}
+
+// MARK: - Low-level socket coroutines
+
+extension EventLoop {
+    /// Receives up to `maxBytes` from `socket`, waiting until some arrive; empty at EOF.
+    ///
+    /// - Throws: `SystemError` (e.g. ECONNRESET), `CancelledError`. Mirrors `loop.sock_recv(sock, n)`.
+    public func sockRecv(_ socket: Socket, maxBytes: Int) async throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: max(0, maxBytes))
+        let count = try await sockRecvInto(socket, &buffer)
+        buffer.removeSubrange(count...)
+        return buffer
+    }
+
+    /// Receives into `buffer` (from its start, up to its count), waiting until some bytes arrive.
+    ///
+    /// - Returns: the number of bytes received; 0 at EOF.
+    /// - Throws: `SystemError`, `CancelledError`. Mirrors `loop.sock_recv_into(sock, buf)`.
+    public func sockRecvInto(_ socket: Socket, _ buffer: inout [UInt8]) async throws -> Int {
+        while true {
+            let fd = try socket.liveDescriptor("recv")
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count >= 0 { return count }
+            let error = errno
+            guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
+                throw SystemError(call: "recv", errno: error)
+            }
+            try await waitReady(fd, writable: false)
+        }
+    }
+
+    /// Sends all of `data`, waiting for the socket to drain as needed.
+    ///
+    /// - Throws: `SystemError` (EPIPE, ECONNRESET, …), `CancelledError` (some bytes may have been
+    ///   sent). Mirrors `loop.sock_sendall(sock, data)`.
+    public func sockSendAll(_ socket: Socket, _ data: [UInt8]) async throws {
+        var offset = 0
+        while offset < data.count {
+            let fd = try socket.liveDescriptor("send")
+            let count = data.withUnsafeBytes { bytes in
+                send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if count >= 0 {
+                offset += count
+                continue
+            }
+            let error = errno
+            guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
+                throw SystemError(call: "send", errno: error)
+            }
+            try await waitReady(fd, writable: true)
+        }
+    }
+
+    /// Sends all of `string` (UTF-8). See `sockSendAll(_:_:)`.
+    public func sockSendAll(_ socket: Socket, _ string: String) async throws {
+        try await sockSendAll(socket, Array(string.utf8))
+    }
+
+    /// Connects `socket` to `address`, waiting for the connection to complete.
+    ///
+    /// - Throws: `SystemError` (ECONNREFUSED, ETIMEDOUT, …), `CancelledError`.
+    ///   Mirrors `loop.sock_connect(sock, address)`.
+    public func sockConnect(_ socket: Socket, to address: SocketAddress) async throws {
+        let fd = try socket.liveDescriptor("connect")
+        let result = try address.withSockAddr { (pointer, length) throws(SystemError) in
+            connect(fd, pointer, length) == 0 ? 0 : errno
+        }
+        if result == 0 { return }
+        guard result == EINPROGRESS || result == EINTR || result == EAGAIN else {
+            throw SystemError(call: "connect(\(address))", errno: result)
+        }
+        try await waitReady(fd, writable: true)
+        let pending = socket.pendingError()
+        guard pending == 0 else { throw SystemError(call: "connect(\(address))", errno: pending) }
+    }
+
+    /// Accepts a connection on a listening socket, waiting for one.
+    ///
+    /// - Returns: the connected socket (non-blocking) and the peer's address.
+    /// - Throws: `SystemError`, `CancelledError`. Mirrors `loop.sock_accept(sock)`.
+    public func sockAccept(_ socket: Socket) async throws -> (Socket, SocketAddress) {
+        while true {
+            let fd = try socket.liveDescriptor("accept")
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            // SAFETY: the pointers address `storage`/`length` during the call only.
+            let client = withUnsafeMutablePointer(to: &storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { casyncio_accept4(fd, $0, &length) }
+            }
+            if client >= 0 {
+                let accepted = Socket(adopting: client, family: socket.family, type: socket.type)
+                let peer =
+                    withUnsafeBytes(of: &storage) { SocketAddress(storage: $0.baseAddress!, length: length) }
+                    ?? .unix(path: "")
+                return (accepted, peer)
+            }
+            let error = errno
+            guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR || error == ECONNABORTED else {
+                throw SystemError(call: "accept4", errno: error)
+            }
+            try await waitReady(fd, writable: false)
+        }
+    }
+
+    /// Receives one datagram of up to `maxBytes`, waiting for one.
+    ///
+    /// - Throws: `SystemError`, `CancelledError`. Mirrors `loop.sock_recvfrom(sock, bufsize)`.
+    public func sockRecvFrom(_ socket: Socket, maxBytes: Int) async throws -> ([UInt8], SocketAddress) {
+        var buffer = [UInt8](repeating: 0, count: max(0, maxBytes))
+        while true {
+            let fd = try socket.liveDescriptor("recvfrom")
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            // SAFETY: the pointers address `buffer`, `storage` and `length` during the call only.
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                withUnsafeMutablePointer(to: &storage) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        recvfrom(fd, bytes.baseAddress, bytes.count, 0, $0, &length)
+                    }
+                }
+            }
+            if count >= 0 {
+                buffer.removeSubrange(count...)
+                let peer =
+                    withUnsafeBytes(of: &storage) { SocketAddress(storage: $0.baseAddress!, length: length) }
+                    ?? .unix(path: "")
+                return (buffer, peer)
+            }
+            let error = errno
+            guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
+                throw SystemError(call: "recvfrom", errno: error)
+            }
+            try await waitReady(fd, writable: false)
+        }
+    }
+
+    /// Sends one datagram to `address`, waiting for buffer space if needed.
+    ///
+    /// - Returns: the number of bytes sent.
+    /// - Throws: `SystemError`, `CancelledError`. Mirrors `loop.sock_sendto(sock, data, address)`.
+    @discardableResult
+    public func sockSendTo(_ socket: Socket, _ data: [UInt8], to address: SocketAddress) async throws -> Int {
+        while true {
+            let fd = try socket.liveDescriptor("sendto")
+            let count = try address.withSockAddr { (pointer, length) throws(SystemError) in
+                data.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), pointer, length) }
+            }
+            if count >= 0 { return count }
+            let error = errno
+            guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
+                throw SystemError(call: "sendto", errno: error)
+            }
+            try await waitReady(fd, writable: true)
+        }
+    }
+}

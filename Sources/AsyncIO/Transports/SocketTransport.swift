@@ -1,0 +1,410 @@
+// Theory of operation
+//
+// One connected stream socket (TCP or Unix), driven inline by the loop: the transport is the fd's
+// `IOHandler`, so readiness reaches `ioReady` with no queueing and no closure per event.
+//
+// Reading: one `recv` per readiness (fairness between connections; epoll is level-triggered, so
+// more data is reported again next iteration) into the loop's shared 64 KiB buffer, handed to the
+// protocol as a borrowed `Span`; a buffered protocol gets `recv` straight into its own buffer.
+// recv → 0 is EOF: `eofReceived()`; true keeps the write side open (reading stops), false closes.
+//
+// Writing: `write` calls `send` at once when nothing is queued; only what the kernel does not take
+// is copied into the `WriteBuffer`, which then asks for writability and is flushed with `writev`.
+// Flow control calls `pauseWriting` strictly over the high-water mark, `resumeWriting` at or under
+// the low-water mark.
+//
+// Closing (asyncio's `_SelectorTransport`): `close()` stops reading and, once the buffer is empty,
+// schedules `connectionLost(nil)`; `abort()` and fatal errors (a reset peer, EPIPE) drop the buffer
+// and schedule `connectionLost(error)`. `lostScheduled` makes that happen exactly once; after it the
+// protocol is never called again. The fd is closed right after `connectionLost` returns.
+//
+// Interest: the epoll interest is recomputed from the state (`desiredInterest`) after every change,
+// so "reading" and "waiting for writability" cannot drift apart from what the selector watches.
+import CAsyncIOShims
+import Glibc
+
+final class SocketTransport: Transport, IOHandler {
+    let loop: EventLoop
+    private(set) var fd: Int32
+    private let family: Int32
+    private var receiver: StreamReceiver?
+    /// The server that accepted this connection, told when it ends (for `waitClosed`, `closeClients`).
+    private var server: Server?
+
+    private var writeBuffer = WriteBuffer()
+    private var flow = WriteFlowControl()
+    private var interest: SelectorEvents = []
+
+    /// Reading was not paused by `pauseReading`.
+    private var readingWanted = true
+    /// EOF was received and the protocol kept the connection half-open: no more reads.
+    private var readEOF = false
+    /// `close()` or a fatal error started closing.
+    private(set) var isClosing = false
+    /// `writeEOF()` was called; the write side shuts down once the buffer is empty.
+    private var eofRequested = false
+    /// `connectionLost` is scheduled or done; nothing else will reach the protocol.
+    private var lostScheduled = false
+    /// Writes attempted after the connection was lost (asyncio warns from the 5th on).
+    private var writesAfterLost = 0
+    private var cachedInfo: InfoBox?
+
+    private final class InfoBox {
+        let info: TransportExtraInfo
+        init(_ info: TransportExtraInfo) { self.info = info }
+    }
+
+    init(loop: EventLoop, fd: Int32, family: Int32, receiver: StreamReceiver, server: Server?) {
+        self.loop = loop
+        self.fd = fd
+        self.family = family
+        self.receiver = receiver
+        self.server = server
+    }
+
+    deinit {
+        // A transport dropped without `close` (its loop closed, say) still releases its socket.
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    /// Calls `connectionMade` and starts reading. asyncio schedules both for the next iteration; we
+    /// call them at once (they are still ordered before any `dataReceived`).
+    func start(loop: isolated EventLoop) {
+        loop.core.dropStaleRegistration(for: fd)
+        receiver?.base.connectionMade(self, loop: loop)
+        updateInterest()
+    }
+
+    // MARK: - Readiness
+
+    func ioReady(_ events: SelectorEvents) {
+        assert(loop.core.isOnLoopThread, "readiness dispatched off the loop thread")
+        // SAFETY: the loop calls `ioReady` on its own thread, the isolation `handleEvents` asks for
+        // (see `EventLoop.runIsolated`). A static method is a function value without a context,
+        // so unlike a closure this costs no allocation per readiness.
+        let isolatedHandle: (SocketTransport, SelectorEvents, isolated EventLoop) -> Void = Self.handleEvents
+        let handle = unsafeBitCast(isolatedHandle, to: ((SocketTransport, SelectorEvents, EventLoop) -> Void).self)
+        handle(self, events, loop)
+    }
+
+    private static func handleEvents(_ transport: SocketTransport, _ events: SelectorEvents, loop: isolated EventLoop) {
+        if events.contains(.readable), transport.interest.contains(.readable) {
+            transport.readReady(loop: loop)
+        }
+        if events.contains(.writable), transport.interest.contains(.writable), !transport.lostScheduled {
+            transport.writeReady(loop: loop)
+        }
+    }
+
+    private func readReady(loop: isolated EventLoop) {
+        guard let receiver else { return }
+        switch receiver {
+        case .plain(let proto):
+            let buffer = loop.core.io.readBuffer
+            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if count > 0 {
+                // SAFETY: the kernel initialised `count` bytes of the loop's read buffer; the span
+                // is borrowed by the protocol for this call only (it is non-escapable).
+                let bytes = UnsafeBufferPointer(
+                    start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    count: count
+                )
+                proto.dataReceived(bytes.span, loop: loop)
+            } else {
+                readFailedOrEnded(count: count, loop: loop)
+            }
+        case .buffered(let proto):
+            let buffer = proto.getBuffer(sizeHint: -1, loop: loop)
+            guard !buffer.isEmpty, let base = buffer.baseAddress else {
+                handleFatalError(TransportError.invalidValue("getBuffer() returned an empty buffer"), loop: loop)
+                return
+            }
+            let count = recv(fd, base, buffer.count, 0)
+            if count > 0 {
+                proto.bufferUpdated(count, loop: loop)
+            } else {
+                readFailedOrEnded(count: count, loop: loop)
+            }
+        }
+    }
+
+    private func readFailedOrEnded(count: Int, loop: isolated EventLoop) {
+        if count == 0 {
+            readEOF = true
+            updateInterest()
+            let keepOpen = receiver?.base.eofReceived(loop: loop) ?? false
+            if !keepOpen { close() }
+            return
+        }
+        let error = errno
+        if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return }
+        handleFatalError(SystemError(call: "recv", errno: error), loop: loop)
+    }
+
+    private func writeReady(loop: isolated EventLoop) {
+        do {
+            _ = try writeBuffer.flush(to: fd)
+        } catch {
+            handleFatalError(error, loop: loop)
+            return
+        }
+        maybeResumeProtocol(loop: loop)  // may write more
+        guard writeBuffer.isEmpty, !lostScheduled else { return }
+        updateInterest()
+        if isClosing {
+            lostScheduled = true
+            callConnectionLost(nil, loop: loop)
+        } else if eofRequested {
+            _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        }
+    }
+
+    // MARK: - Interest
+
+    private var desiredInterest: SelectorEvents {
+        guard !lostScheduled else { return [] }
+        var wanted: SelectorEvents = []
+        if readingWanted && !readEOF && !isClosing { wanted.insert(.readable) }
+        if !writeBuffer.isEmpty { wanted.insert(.writable) }
+        return wanted
+    }
+
+    /// Makes the selector watch what the state asks for.
+    private func updateInterest() {
+        let wanted = desiredInterest
+        guard wanted != interest, fd >= 0 else { return }
+        let core = loop.core
+        let registration = core.registration(for: fd)
+        registration.handler = wanted.isEmpty ? nil : self
+        do {
+            try core.updateInterest(registration, to: wanted)
+            interest = wanted
+        } catch {
+            // epoll refused the descriptor (ENOMEM, or it was closed under us): the connection
+            // cannot be driven any more.
+            interest = []
+            registration.handler = nil
+            core.reportException(message: "Fatal error: cannot watch socket \(fd)", error: error)
+            if !lostScheduled { forceClose(error) }
+        }
+    }
+
+    // MARK: - Closing
+
+    func close() {
+        guard !isClosing else { return }
+        isClosing = true
+        updateInterest()
+        if writeBuffer.isEmpty && !lostScheduled {
+            lostScheduled = true
+            scheduleConnectionLost(nil)
+        }
+    }
+
+    func abort() {
+        forceClose(nil)
+    }
+
+    /// Reports the error where asyncio does, then closes at once. Mirrors `_fatal_error`.
+    private func handleFatalError(_ error: any Error, loop: isolated EventLoop) {
+        if !(error is SystemError) {
+            loop.core.reportException(message: "Fatal error on socket transport", error: error, source: "\(self)")
+        }
+        forceClose(error)
+    }
+
+    /// Drops the buffer, stops watching the socket and schedules `connectionLost(error)` once.
+    ///
+    /// Mirrors `_force_close`.
+    private func forceClose(_ error: (any Error)?) {
+        guard !lostScheduled else { return }
+        writeBuffer.removeAll()
+        isClosing = true
+        lostScheduled = true
+        updateInterest()
+        scheduleConnectionLost(error)
+    }
+
+    private func scheduleConnectionLost(_ error: (any Error)?) {
+        let core = loop.core
+        core.callSoon(
+            Handle(core: core) { [self] in
+                loop.runIsolated(self) { transport, loop in transport.callConnectionLost(error, loop: loop) }
+            }
+        )
+    }
+
+    /// Tells the protocol, then releases the socket, the protocol and the server. Runs once.
+    private func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
+        let receiver = self.receiver
+        self.receiver = nil
+        interest = []
+        if fd >= 0 {
+            if let registration = loop.core.existingRegistration(for: fd), registration.handler === self {
+                registration.handler = nil
+                try? loop.core.updateInterest(registration, to: [])
+            }
+            Glibc.close(fd)
+            fd = -1
+        }
+        receiver?.base.connectionLost(error, loop: loop)
+        server?.connectionClosed(self)
+        server = nil
+    }
+
+    // MARK: - Reading flow control
+
+    var isReading: Bool { readingWanted && !isClosing }
+
+    func pauseReading() {
+        guard !isClosing, readingWanted else { return }
+        readingWanted = false
+        updateInterest()
+    }
+
+    func resumeReading() {
+        guard !isClosing, !readingWanted else { return }
+        readingWanted = true
+        updateInterest()
+    }
+
+    // MARK: - Extra info
+
+    var extraInfo: TransportExtraInfo {
+        if let cachedInfo { return cachedInfo.info }
+        guard fd >= 0 else { return TransportExtraInfo() }
+        let socket = Socket(adopting: fd, family: family, type: Int32(SOCK_STREAM.rawValue))
+        defer { _ = socket.detach() }
+        let info = TransportExtraInfo(
+            peerName: try? socket.peerAddress(),
+            socketName: try? socket.localAddress(),
+            fileDescriptor: fd
+        )
+        cachedInfo = InfoBox(info)
+        return info
+    }
+
+    var description: String { "<SocketTransport fd=\(fd)\(isClosing ? " closing" : "")>" }
+}
+
+// MARK: - Writing
+
+extension SocketTransport {
+    func write(_ data: Span<UInt8>) throws(TransportError) {
+        guard !eofRequested else { throw TransportError.writeAfterEOF }
+        guard !lostScheduled else {
+            writesAfterLost += 1
+            if writesAfterLost == 5 { logger.warning("socket.send() raised exception.") }
+            return
+        }
+        guard !data.isEmpty else { return }
+        data.withUnsafeBytes { bytes in enqueue(bytes) }
+    }
+
+    func writeLines(_ chunks: [[UInt8]]) throws(TransportError) {
+        guard !eofRequested else { throw TransportError.writeAfterEOF }
+        guard !lostScheduled else {
+            writesAfterLost += 1
+            if writesAfterLost == 5 { logger.warning("socket.send() raised exception.") }
+            return
+        }
+        // Queue everything first, then flush once: one writev for all the chunks.
+        let wasEmpty = writeBuffer.isEmpty
+        for chunk in chunks {
+            chunk.withUnsafeBytes { writeBuffer.append($0) }
+        }
+        guard !writeBuffer.isEmpty else { return }
+        if wasEmpty { flushNow() }
+        afterQueueing()
+    }
+
+    /// Writes at once if nothing is queued, queues what the kernel did not take.
+    private func enqueue(_ bytes: UnsafeRawBufferPointer) {
+        if writeBuffer.isEmpty {
+            let written = send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            if written == bytes.count { return }
+            if written < 0 {
+                let error = errno
+                guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
+                    loop.runIsolated(self) { transport, loop in
+                        transport.handleFatalError(SystemError(call: "send", errno: error), loop: loop)
+                    }
+                    return
+                }
+                writeBuffer.append(bytes)
+            } else {
+                writeBuffer.append(UnsafeRawBufferPointer(rebasing: bytes[written...]))
+            }
+        } else {
+            writeBuffer.append(bytes)
+        }
+        afterQueueing()
+    }
+
+    /// Flushes the buffer once without waiting (for `writeLines`).
+    private func flushNow() {
+        do {
+            _ = try writeBuffer.flush(to: fd)
+        } catch {
+            loop.runIsolated(self) { transport, loop in transport.handleFatalError(error, loop: loop) }
+        }
+    }
+
+    /// Watches for writability if needed and pauses the protocol over the high-water mark.
+    private func afterQueueing() {
+        guard !lostScheduled else { return }
+        updateInterest()
+        if flow.shouldPause(size: writeBuffer.count) {
+            loop.runIsolated(self, ()) { transport, _, loop in transport.receiver?.base.pauseWriting(loop: loop) }
+        }
+    }
+
+    private func maybeResumeProtocol(loop: isolated EventLoop) {
+        if flow.shouldResume(size: writeBuffer.count) {
+            receiver?.base.resumeWriting(loop: loop)
+        }
+    }
+
+    func writeEOF() throws(TransportError) {
+        guard !isClosing, !eofRequested else { return }
+        eofRequested = true
+        if writeBuffer.isEmpty, fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
+    }
+
+    var canWriteEOF: Bool { true }
+
+    func setWriteBufferLimits(high: Int?, low: Int?) throws(TransportError) {
+        try flow.setLimits(high: high, low: low)
+        if flow.shouldPause(size: writeBuffer.count) {
+            loop.runIsolated(self) { transport, loop in transport.receiver?.base.pauseWriting(loop: loop) }
+        }
+    }
+
+    var writeBufferSize: Int { writeBuffer.count }
+
+    var writeBufferLimits: (low: Int, high: Int) { (flow.low, flow.high) }
+}
+
+/// The protocol a stream transport feeds: plain (bytes handed over) or buffered (its own buffer).
+enum StreamReceiver {
+    case plain(any ConnectionProtocol)
+    case buffered(any BufferedConnectionProtocol)
+
+    /// Classifies a protocol made by a factory; nil if it is neither kind.
+    init?(_ proto: any StreamingProtocol) {
+        if let buffered = proto as? any BufferedConnectionProtocol {
+            self = .buffered(buffered)
+        } else if let plain = proto as? any ConnectionProtocol {
+            self = .plain(plain)
+        } else {
+            return nil
+        }
+    }
+
+    var base: any StreamingProtocol {
+        switch self {
+        case .plain(let proto): proto
+        case .buffered(let proto): proto
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import AsyncIOTesting
+import Glibc
+import Testing
+
+@testable import AsyncIO
+
+@Suite struct ConnectionDetailTests {
+    @Test func createConnectionBindsToTheLocalAddressFirst() async throws {
+        let seen = try await EventLoopThread.run { loop in
+            let probe = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            try probe.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            let localPort = try probe.localAddress().port!
+            probe.close()
+            let listener = try BlockingListener()
+            async let accepted = listener.accept()
+            let (transport, _) = try await loop.createConnection(
+                { RecordingProtocol(loop: loop) },
+                host: "127.0.0.1",
+                port: listener.address.port!,
+                localAddress: ("127.0.0.1", localPort)
+            )
+            _ = try await accepted
+            let socketName = transport.extraInfo.socketName
+            let peerName = transport.extraInfo.peerName
+            transport.close()
+            return (socketName == .ipv4(host: "127.0.0.1", port: localPort), peerName == listener.address)
+        }
+        #expect(seen.0 && seen.1)
+    }
+
+    @Test func connectAcceptedSocketWrapsASocketFromSockAccept() async throws {
+        let reply = try await EventLoopThread.run { loop in
+            let listening = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            try listening.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            try listening.listen()
+            let address = try listening.localAddress()
+            async let peer = BlockingPeer.connect(to: address)
+            let (client, _) = try await loop.sockAccept(listening)
+            _ = try await loop.connectAcceptedSocket({ EchoProtocol() }, socket: client)
+            let connected = try await peer
+            try await connected.send(Array("adopted".utf8))
+            return String(decoding: try await connected.receive(exactly: 7), as: UTF8.self)
+        }
+        #expect(reply == "adopted")
+    }
+
+    @Test func cancellingATaskBlockedInSockRecvRemovesItsReader() async throws {
+        let outcome = try await EventLoopThread.run { loop in
+            let listener = try BlockingListener()
+            async let accepted = listener.accept()
+            let socket = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            try await loop.sockConnect(socket, to: listener.address)
+            let peer = try await accepted
+            let blocked = loop.createTask { try await loop.sockRecv(socket, maxBytes: 10) }
+            try await sleep(.milliseconds(5))
+            blocked.cancel()
+            var cancelled = false
+            do { _ = try await blocked.value } catch is CancelledError { cancelled = true }
+            let stillWatched = loop.removeReader(socket.fileDescriptor)
+            try await peer.send(Array("next".utf8))
+            let next = try await loop.sockRecv(socket, maxBytes: 10)
+            return (cancelled, stillWatched, String(decoding: next, as: UTF8.self))
+        }
+        #expect(outcome.0)
+        #expect(!outcome.1)
+        #expect(outcome.2 == "next")
+    }
+
+    @Test func happyEyeballsInterleavesAddressFamilies() {
+        func info(_ host: String) -> AddressInfo {
+            let address: SocketAddress = host.contains(":") ? .ipv6(host: host, port: 1) : .ipv4(host: host, port: 1)
+            return AddressInfo(family: address.family, type: 1, protocol: 6, canonicalName: "", address: address)
+        }
+        let infos = ["::1", "::2", "::3", "10.0.0.1", "10.0.0.2"].map(info)
+        let once = EventLoop.interleaveByFamily(infos, firstFamilyCount: 1).map(\.address.host)
+        let twice = EventLoop.interleaveByFamily(infos, firstFamilyCount: 2).map(\.address.host)
+        #expect(once == ["::1", "10.0.0.1", "::2", "10.0.0.2", "::3"])
+        #expect(twice == ["::1", "::2", "10.0.0.1", "::3", "10.0.0.2"])
+    }
+}
