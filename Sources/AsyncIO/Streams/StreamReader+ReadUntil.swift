@@ -96,7 +96,14 @@ extension StreamReader: AsyncSequence {
             return line.isEmpty ? nil : line
         }
 
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> [UInt8]? {
+        /// The next line; runs on the caller's executor (the loop), whatever `actor` says.
+        ///
+        /// `for try await` passes `#isolation`, which is nil in a closure that is not isolated to
+        /// the loop (a client callback that does not capture `loop`, for instance). Honouring that
+        /// nil (`isolated (any Actor)?`) runs the read as `@concurrent` code whose wake-up was seen
+        /// to be lost under load; the iterator is loop-bound and not `Sendable`, so staying on the
+        /// caller's executor (the default for a nonisolated async function here) is the sound choice.
+        public mutating func next(isolation actor: (any Actor)?) async throws -> [UInt8]? {
             let line = try await reader.readLine()
             return line.isEmpty ? nil : line
         }

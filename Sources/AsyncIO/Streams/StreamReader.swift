@@ -46,6 +46,11 @@ public final class StreamReader {
         self.limit = limit
     }
 
+    /// Creates a reader with a limit already known to be positive.
+    init(validLimit: Int) {
+        limit = validLimit
+    }
+
     // MARK: - Feeding (the protocol side)
 
     /// The error set with `setException`, if any. Mirrors `exception()`.
@@ -219,5 +224,14 @@ extension StreamReader: CustomStringConvertible {
         if transport != nil { info.append("transport") }
         if paused { info.append("paused") }
         return "<\(info.joined(separator: " "))>"
+    }
+}
+
+extension StreamReader {
+    /// Appends a borrowed view of bytes (a transport's `dataReceived` data); see `feedData(_:)`.
+    ///
+    /// - Throws: `AsyncIOError.invalidState` after `feedEOF()`.
+    public func feedData(_ data: Span<UInt8>) throws(AsyncIOError) {
+        try data.withUnsafeBufferPointer { buffer throws(AsyncIOError) in try feedData(buffer) }
     }
 }

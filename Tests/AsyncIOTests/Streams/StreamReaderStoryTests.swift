@@ -4,7 +4,13 @@ import Testing
 
 /// A transport stand-in that records what the reader asks of it.
 final class RecordingReadTransport: ReadTransport {
+    let loop: EventLoop
     var events: [String] = []
+    var extraInfo: TransportExtraInfo { TransportExtraInfo() }
+    var isClosing: Bool { false }
+    var isReading: Bool { true }
+    init(loop: EventLoop) { self.loop = loop }
+    func close() {}
     func pauseReading() { events.append("pauseReading") }
     func resumeReading() { events.append("resumeReading") }
 }
@@ -148,8 +154,8 @@ struct Boom: Error, Equatable {}
     }
 
     @Test func readingPausesTheTransportAboveTwiceTheLimitAndResumesAtTheLimit() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { _ in
-            let transport = RecordingReadTransport()
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            let transport = RecordingReadTransport(loop: loop)
             let reader = try StreamReader(limit: 4)
             try reader.setTransport(transport)
             try reader.feedData(Array("12345678".utf8))  // 8 = 2 × limit: not over
@@ -179,7 +185,7 @@ struct Boom: Error, Equatable {}
 
     @Test func readExactlyBeyondTwiceTheLimitResumesThePausedTransportWhileItWaits() async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
-            let transport = RecordingReadTransport()
+            let transport = RecordingReadTransport(loop: loop)
             let reader = try StreamReader(limit: 2)
             try reader.setTransport(transport)
             let feeder = loop.createTask {
