@@ -115,7 +115,7 @@ public final class MemoryTransport: Transport {
 
     public func write(_ data: Span<UInt8>) throws(TransportError) {
         guard !eofWritten else { throw TransportError.writeAfterEOF }
-        guard !lost, !isClosing, let other, !other.lost, !data.isEmpty else { return }
+        guard !lost, let other, !other.lost, !data.isEmpty else { return }
         other.incoming.append(contentsOf: data)
         other.scheduleDelivery()
         if writeBufferSize > high && !protocolPaused {

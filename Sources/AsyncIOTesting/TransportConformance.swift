@@ -116,10 +116,11 @@ public enum TransportConformance {
         try await closeFlushesPendingData(loop: loop, connect: connect)
         try await writeAfterWriteEOFThrows(loop: loop, connect: connect)
         try await resetMidWrite(loop: loop, connect: connect)
+        try await pauseReadingHoldsDataBack(loop: loop, connect: connect)
         return [
             "callbackOrder", "halfClose", "eofClosesWhenProtocolSaysSo", "flowControl",
             "abortDropsDataAndCallsConnectionLostOnce", "closeFlushesPendingData", "writeAfterWriteEOFThrows",
-            "resetMidWrite",
+            "resetMidWrite", "pauseReadingHoldsDataBack",
         ]
     }
 
@@ -272,5 +273,22 @@ public enum TransportConformance {
         let lost = proto.events.filter { $0.contains("CL") }
         try expect(lost == ["CL error"], "reset", "\(proto.events)")
         try expect(!proto.events.contains { $0.hasPrefix("AFTER-CL") }, "reset", "\(proto.events)")
+    }
+
+    /// `pauseReading` stops `dataReceived` (and `eofReceived`) until `resumeReading`; nothing is lost.
+    public static func pauseReadingHoldsDataBack(loop: isolated EventLoop, connect: Connect) async throws {
+        let proto = RecordingProtocol(loop: loop)
+        let peer = try await connect(loop, proto)
+        guard let transport = proto.transport else { throw ConformanceFailure(scenario: "pause", detail: "no CM") }
+        transport.pauseReading()
+        try expect(!transport.isReading, "pause", "isReading after pauseReading")
+        try await peer.send(Array("held".utf8))
+        try await peer.shutdownWrite()
+        try await sleep(.milliseconds(30))
+        try expect(proto.events == ["CM"], "pause", "callbacks while paused: \(proto.events)")
+        transport.resumeReading()
+        try expect(transport.isReading, "pause", "not reading after resumeReading")
+        try await proto.waitLost(loop: loop)
+        try expect(proto.events == ["CM", "DR held", "ER", "CL nil"], "pause", "\(proto.events)")
     }
 }

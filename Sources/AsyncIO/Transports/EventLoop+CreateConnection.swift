@@ -157,7 +157,7 @@ extension EventLoop {
         return socket
     }
 
-    private func sequentialConnect(_ infos: [AddressInfo], locals: [AddressInfo]) async throws -> Socket {
+    func sequentialConnect(_ infos: [AddressInfo], locals: [AddressInfo]) async throws -> Socket {
         var errors: [any Error] = []
         for info in infos {
             do {
@@ -174,8 +174,7 @@ extension EventLoop {
     /// Happy Eyeballs: attempt `i + 1` starts `delay` after attempt `i`, or at once when `i` fails;
     /// the first connected socket wins and the other attempts are cancelled. Mirrors asyncio's
     /// `staggered_race`.
-    private func staggeredConnect(_ infos: [AddressInfo], locals: [AddressInfo], delay: Duration) async throws -> Socket
-    {
+    func staggeredConnect(_ infos: [AddressInfo], locals: [AddressInfo], delay: Duration) async throws -> Socket {
         let winner = Future<Socket>(core: core)
         var tasks: [LoopTask<Void>] = []
         var errors: [(Int, any Error)] = []

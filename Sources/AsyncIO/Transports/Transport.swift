@@ -65,8 +65,10 @@ public protocol ReadTransport: BaseTransport {
 public protocol WriteTransport: BaseTransport {
     /// Sends `data`: written to the kernel at once if nothing is queued, the rest is queued.
     ///
-    /// Writing to a closing or closed transport is ignored (a warning is logged after several
-    /// attempts, as asyncio does), so a protocol racing with a peer reset never crashes.
+    /// Once the connection is lost (after `abort`, a fatal error such as a reset peer, or the end
+    /// of `close`), writes are dropped without an error — a warning is logged at the 5th such
+    /// attempt (asyncio logs from the 5th on) — so a protocol racing with a peer reset never
+    /// crashes. While `close()` is still flushing, a socket transport queues writes as asyncio does.
     /// - Throws: `TransportError.writeAfterEOF` after `writeEOF()`. Mirrors `write(data)`.
     func write(_ data: Span<UInt8>) throws(TransportError)
 

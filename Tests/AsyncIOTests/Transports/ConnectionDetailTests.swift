@@ -77,4 +77,71 @@ import Testing
         #expect(once == ["::1", "10.0.0.1", "::2", "10.0.0.2", "::3"])
         #expect(twice == ["::1", "::2", "10.0.0.1", "::3", "10.0.0.2"])
     }
+
+    /// Happy Eyeballs over two addresses: one that refuses or never answers, one that listens.
+    /// The staggered race must end connected to the listening one, and so must the sequential path.
+    @Test func staggeredAndSequentialConnectsGetPastAFailingAddress() async throws {
+        let peers = try await EventLoopThread.run { loop in
+            let listener = try BlockingListener()
+            let probe = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            try probe.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            let refusing = try probe.localAddress()
+            probe.close()
+            func info(_ address: SocketAddress) -> AddressInfo {
+                AddressInfo(
+                    family: AF_INET,
+                    type: Int32(SOCK_STREAM.rawValue),
+                    protocol: 0,
+                    canonicalName: "",
+                    address: address
+                )
+            }
+            // A listener whose accept queue is full: Linux drops further SYNs, so a connect to it
+            // hangs (retransmitting) — the slow first address Happy Eyeballs is for.
+            let full = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            try full.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            try full.listen(backlog: 0)
+            let fullAddress = try full.localAddress()
+            var fillers: [BlockingPeer] = []
+            fillers.append(try await BlockingPeer.connect(to: fullAddress, timeoutSeconds: 2))
+            let blackhole = info(fullAddress)
+            var peers: [String] = []
+            async let first = listener.accept()
+            let staggered = try await loop.staggeredConnect(
+                [blackhole, info(listener.address)],
+                locals: [],
+                delay: .milliseconds(50)
+            )
+            _ = try await first
+            peers.append("staggered \(try staggered.peerAddress() == listener.address)")
+            async let second = listener.accept()
+            let sequential = try await loop.sequentialConnect([info(refusing), info(listener.address)], locals: [])
+            _ = try await second
+            peers.append("sequential \(try sequential.peerAddress() == listener.address)")
+            withExtendedLifetime((full, fillers)) {}
+            return peers
+        }
+        #expect(peers == ["staggered true", "sequential true"])
+    }
+
+    @Test func writeLinesSendsEveryChunkInOrderAndWriteAcceptsEveryByteSource() async throws {
+        let received = try await EventLoopThread.run { loop in
+            let listener = try BlockingListener()
+            async let accepted = listener.accept()
+            let (transport, _) = try await loop.createConnection(
+                { RecordingProtocol(loop: loop) },
+                host: "127.0.0.1",
+                port: listener.address.port!
+            )
+            let peer = try await accepted
+            try transport.writeLines([Array("one ".utf8), Array("two ".utf8), [], Array("three ".utf8)])
+            try transport.write("string ")
+            try transport.write(Array("array ".utf8)[...])
+            try transport.write(Array("span ".utf8).span)
+            try transport.write("collection".utf8.reversed().reversed())
+            transport.close()
+            return String(decoding: try await peer.receiveToEOF(), as: UTF8.self)
+        }
+        #expect(received == "one two three string array span collection")
+    }
 }

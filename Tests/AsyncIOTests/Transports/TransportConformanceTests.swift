@@ -105,6 +105,12 @@ import Testing
             try await TransportConformance.resetMidWrite(loop: loop, connect: Self.connect(kind))
         }
     }
+    @Test(arguments: Kind.allCases)
+    func pauseReadingHoldsDataBackUntilResumeReading(kind: Kind) async throws {
+        try await EventLoopThread.run { loop in
+            try await TransportConformance.pauseReadingHoldsDataBack(loop: loop, connect: Self.connect(kind))
+        }
+    }
 }
 
 /// A fresh socket path under /tmp (Unix paths are limited to 107 bytes).
