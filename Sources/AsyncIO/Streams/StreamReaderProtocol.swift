@@ -15,9 +15,12 @@ import Glibc
 /// `connectionLost` (asyncio holds it weakly, for its garbage collector).
 public final class StreamReaderProtocol: ConnectionProtocol {
     /// What to do with a connection once it is made (server side only).
+    /// The per-client coroutine.
+    typealias ClientCoroutine = (StreamReader, StreamWriter) async throws -> Void
+
     enum ClientConnected {
         /// Run the closure as a task per client (asyncio's coroutine callback).
-        case task((StreamReader, StreamWriter) async throws -> Void)
+        case task(ClientCoroutine)
         /// Call the closure (asyncio's plain-function callback).
         case callback((StreamReader, StreamWriter) -> Void)
     }
