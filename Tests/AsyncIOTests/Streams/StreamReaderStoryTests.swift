@@ -63,6 +63,7 @@ struct Boom: Error, Equatable {}
             var events: [String] = []
             let reader = try StreamReader(limit: 4)
             let feeder = loop.createTask {
+                _ = loop.time
                 for chunk in ["ab", "cd", "ef"] {
                     try reader.feedData(Array(chunk.utf8))
                     try await sleep(.zero)
@@ -101,7 +102,10 @@ struct Boom: Error, Equatable {}
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
             var events: [String] = []
             let reader = StreamReader()
-            let first = loop.createTask { await outcome { try await reader.readLine() } }
+            let first = loop.createTask {
+                _ = loop.time
+                return await outcome { try await reader.readLine() }
+            }
             // A new task needs a few loop iterations to reach its first await; bounded.
             for _ in 0..<10 where !reader.description.contains("waiter") {
                 try await sleep(.zero)
@@ -142,7 +146,10 @@ struct Boom: Error, Equatable {}
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
             var events: [String] = []
             let reader = StreamReader()
-            let waiting = loop.createTask { await outcome { try await reader.readLine() } }
+            let waiting = loop.createTask {
+                _ = loop.time
+                return await outcome { try await reader.readLine() }
+            }
             try await sleep(.zero)
             waiting.cancel(message: "bye")
             events.append(try await waiting.value)
@@ -189,6 +196,7 @@ struct Boom: Error, Equatable {}
             let reader = try StreamReader(limit: 2)
             try reader.setTransport(transport)
             let feeder = loop.createTask {
+                _ = loop.time
                 for chunk in ["abc", "de", "fgh"] {
                     try reader.feedData(Array(chunk.utf8))
                     transport.events.append("fed \(chunk)")
@@ -214,6 +222,7 @@ struct Boom: Error, Equatable {}
         let lines = try await EventLoopThread.run(clock: VirtualClock()) { loop in
             let reader = StreamReader()
             let feeder = loop.createTask {
+                _ = loop.time
                 for chunk in ["one\ntw", "o\n", "", "three"] {
                     try reader.feedData(Array(chunk.utf8))
                     try await sleep(.zero)

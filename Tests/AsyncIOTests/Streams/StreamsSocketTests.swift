@@ -176,6 +176,7 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
             for _ in 0..<20 {
                 tasks.append(
                     loop.createTask {
+                        _ = loop.time
                         let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
                         try writer.write("x\n")
                         defer { writer.close() }
@@ -247,6 +248,7 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
             for client in 0..<count {
                 tasks.append(
                     loop.createTask {
+                        _ = loop.time
                         let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
                         var ok = true
                         for round in 0..<3 {
