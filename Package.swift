@@ -57,8 +57,53 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "BlockingEchoServer",
+            dependencies: ["AsyncIO"],
+            path: "Examples/BlockingEchoServer",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ThreadedUppercaseServer",
+            dependencies: ["AsyncIO"],
+            path: "Examples/ThreadedUppercaseServer",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "LoopUppercaseServer",
+            dependencies: ["AsyncIO"],
+            path: "Examples/LoopUppercaseServer",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ProtocolEchoServer",
+            dependencies: ["AsyncIO"],
+            path: "Examples/ProtocolEchoServer",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "StreamsEchoServer",
+            dependencies: ["AsyncIO"],
+            path: "Examples/StreamsEchoServer",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "EchoBench",
+            dependencies: ["AsyncIO"],
+            path: "Examples/EchoBench",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
+        // Runs the example executables as processes; build them first (`swift build --build-tests`).
+        .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
     ]
 )

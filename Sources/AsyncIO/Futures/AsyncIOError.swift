@@ -39,6 +39,14 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
     /// the initial value, `Queue.taskDone` beyond the items put (asyncio's `ValueError`). The
     /// associated value names the call.
     case calledTooManyTimes(String)
+    /// The stream ended before a read could complete (asyncio's `IncompleteReadError`).
+    ///
+    /// `partial` holds the bytes read before the end of the stream; `expected` is the number of
+    /// bytes `readExactly` asked for, or nil for `readUntil` (asyncio's `expected=None`).
+    case incompleteRead(partial: [UInt8], expected: Int?)
+    /// A stream's buffer reached its limit before a separator was found (asyncio's
+    /// `LimitOverrunError`); `consumed` is how many bytes are to be consumed.
+    case limitOverrun(consumed: Int)
     /// An argument has a value the operation cannot accept (asyncio's `ValueError`), e.g. `wait`
     /// on no Futures at all, a negative `Semaphore` value.
     case invalidArgument(String)
@@ -54,6 +62,9 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
         case .queueEmpty: "QueueEmpty"
         case .lockNotAcquired: "RuntimeError: Lock is not acquired."
         case .calledTooManyTimes(let call): "ValueError: \(call) called too many times"
+        case .incompleteRead(let partial, let expected):
+            "IncompleteReadError: \(partial.count) bytes read on a total of \(expected.map(String.init) ?? "undefined") expected bytes"
+        case .limitOverrun(let consumed): "LimitOverrunError: limit exceeded, \(consumed) bytes to consume"
         case .invalidArgument(let message): "ValueError: \(message)"
         }
     }

@@ -1,0 +1,158 @@
+import Glibc
+
+/// The protocol that connects a transport to a `StreamReader` and a `StreamWriter`:
+/// asyncio's `StreamReaderProtocol` (with its `FlowControlMixin`).
+///
+/// Received bytes and EOF go to the reader; `connectionLost` ends the reader (EOF, or the error),
+/// completes `waitClosed`, and wakes `drain`ers. `pauseWriting`/`resumeWriting` are what
+/// `StreamWriter.drain()` waits on. On a server (`startServer`), `connectionMade` makes the
+/// `StreamWriter` and runs the client callback.
+///
+/// Order of calls: `start -> connectionMade [-> dataReceived*] [-> eofReceived?] -> connectionLost -> end`,
+/// with `pauseWriting`/`resumeWriting` alternating in between.
+///
+/// Mirrors `asyncio.StreamReaderProtocol`. Deviation: the reader is held strongly until
+/// `connectionLost` (asyncio holds it weakly, for its garbage collector).
+public final class StreamReaderProtocol: ConnectionProtocol {
+    /// What to do with a connection once it is made (server side only).
+    /// The per-client coroutine.
+    typealias ClientCoroutine = (StreamReader, StreamWriter) async throws -> Void
+
+    enum ClientConnected {
+        /// Run the closure as a task per client (asyncio's coroutine callback).
+        case task(ClientCoroutine)
+        /// Call the closure (asyncio's plain-function callback).
+        case callback((StreamReader, StreamWriter) -> Void)
+    }
+
+    private(set) var reader: StreamReader?
+    private let clientConnected: ClientConnected?
+    private(set) var writer: StreamWriter?
+    /// The client task started for this connection by `startServer`.
+    private(set) var task: LoopTask<Void>?
+    private(set) var transport: (any Transport)?
+
+    // Flow control (FlowControlMixin).
+    private(set) var paused = false
+    private var drainWaiters: [Future<Void>] = []
+    private(set) var connectionLostCalled = false
+
+    // The close waiter: the outcome of `connectionLost`, once it was called.
+    private var closedOutcome: Result<Void, any Error>?
+    private var closedWaiters: [Future<Void>] = []
+
+    /// Creates a protocol feeding `reader`; used with `createConnection` by `openConnection`.
+    ///
+    /// Mirrors `StreamReaderProtocol(stream_reader)`.
+    public init(_ reader: StreamReader) {
+        self.reader = reader
+        clientConnected = nil
+    }
+
+    init(_ reader: StreamReader, clientConnected: ClientConnected) {
+        self.reader = reader
+        self.clientConnected = clientConnected
+    }
+
+    // MARK: - ConnectionProtocol
+
+    public func connectionMade(_ transport: any Transport, loop: isolated EventLoop) {
+        self.transport = transport
+        try? reader?.setTransport(transport)
+        guard let clientConnected, let reader else { return }
+        let writer = StreamWriter(transport: transport, protocol: self, reader: reader)
+        self.writer = writer
+        switch clientConnected {
+        case .callback(let callback):
+            callback(reader, writer)
+        case .task(let body):
+            let task = loop.createTask { try await body(reader, writer) }
+            self.task = task
+            // As asyncio 3.12+: a client task that fails or is cancelled closes its transport; a
+            // failure also goes to the exception handler.
+            task.addDoneCallback { [core = loop.core] task in
+                if task.isCancelled {
+                    transport.close()
+                    return
+                }
+                if let error = try? task.exception() {
+                    core.reportException(
+                        message: "Unhandled exception in client_connected_cb",
+                        error: error,
+                        source: "\(transport)"
+                    )
+                    transport.close()
+                }
+            }
+        }
+    }
+
+    public func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {
+        try? reader?.feedData(data)
+    }
+
+    public func eofReceived(loop: isolated EventLoop) -> Bool {
+        reader?.feedEOF()
+        return true
+    }
+
+    public func connectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
+        if let reader {
+            if let error { reader.setException(error) } else { reader.feedEOF() }
+        }
+        if closedOutcome == nil {
+            closedOutcome = error.map { .failure($0) } ?? .success(())
+            let waiters = closedWaiters
+            closedWaiters = []
+            for waiter in waiters where !waiter.isDone {
+                waiter.complete(error.map { .failed($0) } ?? .succeeded(()))
+            }
+        }
+        // FlowControlMixin.connection_lost: wake the drainers if writing was paused.
+        connectionLostCalled = true
+        if paused {
+            for waiter in drainWaiters where !waiter.isDone {
+                waiter.complete(error.map { .failed($0) } ?? .succeeded(()))
+            }
+        }
+        reader = nil
+        writer = nil
+        task = nil
+        transport = nil
+    }
+
+    public func pauseWriting(loop: isolated EventLoop) {
+        paused = true
+    }
+
+    public func resumeWriting(loop: isolated EventLoop) {
+        paused = false
+        for waiter in drainWaiters where !waiter.isDone {
+            waiter.complete(.succeeded(()))
+        }
+    }
+
+    // MARK: - For StreamWriter
+
+    /// Waits while writing is paused; throws ECONNRESET once the connection is lost.
+    ///
+    /// Mirrors `FlowControlMixin._drain_helper()`.
+    func drainHelper() async throws {
+        if connectionLostCalled {
+            throw SystemError(call: "drain: Connection lost", errno: ECONNRESET)
+        }
+        guard paused else { return }
+        let waiter = Future<Void>(core: try loopForAwait().core)
+        drainWaiters.append(waiter)
+        defer { drainWaiters.removeAll { $0 === waiter } }
+        try await waiter.value
+    }
+
+    /// Waits until `connectionLost` was called; rethrows its error.
+    func waitClosed() async throws {
+        if let closedOutcome { return try closedOutcome.get() }
+        let waiter = Future<Void>(core: try loopForAwait().core)
+        closedWaiters.append(waiter)
+        try await waiter.value
+    }
+}

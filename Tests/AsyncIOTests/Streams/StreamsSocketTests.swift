@@ -1,0 +1,275 @@
+import AsyncIO
+import AsyncIOTesting
+import Glibc
+import Synchronization
+import Testing
+
+/// Collects what reaches a loop's exception handler (which may be called from any thread).
+final class LoopReports: Sendable {
+    let messages = Mutex<[String]>([])
+}
+
+/// Reads the port a server listens on.
+func boundAddress(_ server: Server) throws -> SocketAddress {
+    try server.sockets[0].localAddress()
+}
+
+@Suite struct StreamsSocketTests {
+    @Test func openConnectionTalksToStartServerLineByLine() async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, writer in
+                for try await line in reader {
+                    try writer.write(line.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 })
+                    try await writer.drain()
+                }
+                writer.close()
+            }
+            let port = try boundAddress(server).port!
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
+            events.append("peer is the server: \(writer.extraInfo.peerName?.port == port)")
+            try writer.write("hello\n")
+            try writer.writeLines([Array("wor".utf8), Array("ld\n".utf8)])
+            try await writer.drain()
+            events.append(String(decoding: try await reader.readLine(), as: UTF8.self))
+            events.append(String(decoding: try await reader.readUntil(Array("D\n".utf8)), as: UTF8.self))
+            events.append("canWriteEOF \(writer.canWriteEOF)")
+            try writer.writeEOF()
+            events.append("rest \(try await reader.read(-1))")
+            events.append("atEOF \(reader.atEOF)")
+            writer.close()
+            events.append("closing \(writer.isClosing)")
+            try await writer.waitClosed()
+            server.close()
+            try await server.waitClosed()
+            return events
+        }
+        #expect(
+            events == [
+                "peer is the server: true", "HELLO\n", "WORLD\n", "canWriteEOF true", "rest []", "atEOF true",
+                "closing true",
+            ]
+        )
+    }
+
+    @Test func aBlockingPeerGetsEveryLineEchoedUntilItsEOF() async throws {
+        let received = try await EventLoopThread.run { loop in
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, writer in
+                while true {
+                    let line = try await reader.readLine()
+                    if line.isEmpty { break }
+                    try writer.write(line)
+                    try await writer.drain()
+                }
+                writer.close()
+            }
+            let peer = try await BlockingPeer.connect(to: try boundAddress(server))
+            let payload = (0..<1_000).map { "line \($0)\n" }.joined()
+            try await peer.send(Array(payload.utf8))
+            try await peer.shutdownWrite()
+            let echoed = try await peer.receiveToEOF()
+            server.close()
+            try await server.waitClosed()
+            return String(decoding: echoed, as: UTF8.self) == payload
+        }
+        #expect(received)
+    }
+
+    @Test func drainWaitsForASlowReaderAndTheBufferStaysBounded() async throws {
+        let (total, maxBuffered) = try await EventLoopThread.run { loop in
+            let chunk = [UInt8](repeating: 0x78, count: 256 * 1024)
+            var maxBuffered = 0
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { _, writer in
+                for _ in 0..<32 {
+                    try writer.write(chunk)
+                    try await writer.drain()
+                    maxBuffered = Swift.max(maxBuffered, writer.transport.writeBufferSize)
+                }
+                writer.close()
+            }
+            let peer = try await BlockingPeer.connect(to: try boundAddress(server))
+            // The peer reads only after a while: the writer has to wait in drain meanwhile.
+            try await sleep(.milliseconds(50))
+            let received = try await peer.receiveToEOF()
+            server.close()
+            try await server.waitClosed()
+            return (received.count, maxBuffered)
+        }
+        #expect(total == 32 * 256 * 1024)
+        // After drain returns the buffer is at or under the high-water mark (64 KiB): drain
+        // returns at once while the transport has not paused the protocol.
+        #expect(maxBuffered <= 64 * 1024)
+    }
+
+    @Test func drainAndReadsReportAPeerReset() async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let done = loop.createFuture(of: [String].self)
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, writer in
+                var seen: [String] = []
+                _ = try await reader.readExactly(5)
+                seen.append("read 5")
+                do {
+                    for _ in 0..<1_000 {
+                        try writer.write([UInt8](repeating: 1, count: 65_536))
+                        try await writer.drain()
+                    }
+                    seen.append("no error")
+                } catch let error as SystemError {
+                    seen.append("drain: errno \(error.errno == ECONNRESET || error.errno == EPIPE)")
+                }
+                do {
+                    _ = try await reader.read(1)
+                    seen.append("read: no error")
+                } catch let error as SystemError {
+                    seen.append("read: errno \(error.errno == ECONNRESET || error.errno == EPIPE)")
+                }
+                try? done.setResult(seen)
+            }
+            let peer = try await BlockingPeer.connect(to: try boundAddress(server))
+            try await peer.send(Array("hello".utf8))
+            try await sleep(.milliseconds(20))
+            try await peer.reset()
+            events = try await done.value
+            server.close()
+            return events
+        }
+        #expect(events == ["read 5", "drain: errno true", "read: errno true"])
+    }
+
+    @Test func aFailingClientTaskClosesItsConnectionAndReportsTheError() async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let reported = LoopReports()
+            loop.setExceptionHandler { _, context in
+                reported.messages.withLock { $0.append("\(context.message): \(context.error.map { "\($0)" } ?? "-")") }
+            }
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, _ in
+                _ = try await reader.readExactly(1)
+                throw StreamFailure()
+            }
+            let (reader, writer) = try await loop.openConnection(
+                host: "127.0.0.1",
+                port: try boundAddress(server).port!
+            )
+            try writer.write("x")
+            events.append("client got \(try await reader.read(-1)) then EOF \(reader.atEOF)")
+            events += reported.messages.withLock { $0 }
+            writer.close()
+            server.close()
+            try await server.waitClosed()
+            return events
+        }
+        #expect(events == ["client got [] then EOF true", "Unhandled exception in client_connected_cb: StreamFailure()"])
+    }
+
+    @Test func forAwaitOverLinesInAClientCallbackThatIsNotLoopIsolated() async throws {
+        // Regression: the callback below does not capture `loop`, so it is not isolated to it and
+        // `for try await` passes a nil isolation to the iterator; 20 clients used to hang forever.
+        let echoed = try await EventLoopThread.run { loop in
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, writer in
+                for try await line in reader { try writer.write(line) }
+                writer.close()
+            }
+            let port = try boundAddress(server).port!
+            var tasks: [LoopTask<[UInt8]>] = []
+            for _ in 0..<20 {
+                tasks.append(
+                    loop.createTask {
+                        _ = loop.time
+                        let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
+                        try writer.write("x\n")
+                        defer { writer.close() }
+                        return try await reader.readLine()
+                    }
+                )
+            }
+            var echoed = 0
+            for task in tasks where try await task.value == Array("x\n".utf8) { echoed += 1 }
+            server.close()
+            return echoed
+        }
+        #expect(echoed == 20)
+    }
+
+    @Test func unixServerAndConnection() async throws {
+        let path = "/tmp/asyncio-streams-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let line = try await EventLoopThread.run { loop in
+            let server = try await loop.startUnixServer(path: path) { reader, writer in
+                try writer.write(try await reader.readLine())
+                try await writer.drain()
+                writer.close()
+            }
+            let (reader, writer) = try await loop.openUnixConnection(path: path)
+            try writer.write("over unix\n")
+            let line = try await reader.readLine()
+            writer.close()
+            server.close()
+            try await server.waitClosed()
+            return String(decoding: line, as: UTF8.self)
+        }
+        #expect(line == "over unix\n")
+    }
+
+    /// The server's client tasks are isolated to the loop (`echoLines` takes it as an isolated
+    /// parameter). With a task body isolated to nothing, the same test lost wake-ups from about
+    /// 1 000 clients on (see `forAwaitOverLinesInAClientCallbackThatIsNotLoopIsolated` and #2).
+    @Test func twoThousandConcurrentClientsEchoThroughOneLoop() async throws {
+        let (ok, peakClients, clientsLeft) = try await Self.echoThroughOneLoop(clients: 2_000)
+        #expect(ok)
+        #expect(peakClients > 1)
+        #expect(clientsLeft == 0)
+    }
+
+    /// Echoes lines until EOF, then closes; isolated to the loop by its parameter.
+    static func echoLines(_ reader: StreamReader, _ writer: StreamWriter, _ loop: isolated EventLoop) async throws {
+        for try await line in reader {
+            try writer.write(line)
+            try await writer.drain()
+        }
+        writer.close()
+    }
+
+    /// The talk's "Echo Server Reloaded" (clients tracked by done-callbacks) and `count` clients on
+    /// one loop, each echoing three lines. Returns (all echoed, peak tracked clients, clients left).
+    static func echoThroughOneLoop(clients count: Int) async throws -> (Bool, Int, Int) {
+        try await EventLoopThread.run { loop in
+            var clients: [ObjectIdentifier: (StreamReader, StreamWriter)] = [:]
+            var peakClients = 0
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0, backlog: 2_048) { reader, writer in
+                let task = loop.createTask { try await Self.echoLines(reader, writer, loop) }
+                let key = ObjectIdentifier(task)
+                clients[key] = (reader, writer)
+                peakClients = Swift.max(peakClients, clients.count)
+                task.addDoneCallback { _ in clients.removeValue(forKey: key) }
+            }
+            let port = try boundAddress(server).port!
+            var tasks: [LoopTask<Bool>] = []
+            for client in 0..<count {
+                tasks.append(
+                    loop.createTask {
+                        _ = loop.time
+                        let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
+                        var ok = true
+                        for round in 0..<3 {
+                            let line = Array("client \(client) round \(round)\n".utf8)
+                            try writer.write(line)
+                            let echoed = try await reader.readLine()
+                            ok = ok && echoed == line
+                        }
+                        writer.close()
+                        try await writer.waitClosed()
+                        return ok
+                    }
+                )
+            }
+            var allOK = true
+            for task in tasks { allOK = try await task.value && allOK }
+            server.close()
+            try await server.waitClosed()
+            // Done-callbacks run one iteration after the tasks end.
+            for _ in 0..<10 where !clients.isEmpty { try await sleep(.zero) }
+            return (allOK, peakClients, clients.count)
+        }
+    }
+}
