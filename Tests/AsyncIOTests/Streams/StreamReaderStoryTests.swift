@@ -93,7 +93,8 @@ struct StreamFailure: Error, Equatable {}
         }
         #expect(
             events == [
-                "error StreamFailure()", "error StreamFailure()", "error StreamFailure()", "error StreamFailure()", "exception() is StreamFailure: true",
+                "error StreamFailure()", "error StreamFailure()", "error StreamFailure()", "error StreamFailure()",
+                "exception() is StreamFailure: true",
             ]
         )
     }

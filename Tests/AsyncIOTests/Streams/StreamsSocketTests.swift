@@ -160,7 +160,9 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
             try await server.waitClosed()
             return events
         }
-        #expect(events == ["client got [] then EOF true", "Unhandled exception in client_connected_cb: StreamFailure()"])
+        #expect(
+            events == ["client got [] then EOF true", "Unhandled exception in client_connected_cb: StreamFailure()"]
+        )
     }
 
     @Test func forAwaitOverLinesInAClientCallbackThatIsNotLoopIsolated() async throws {
