@@ -513,6 +513,16 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         registration.interest = interest
     }
 
+    /// Stops watching `fd` for `handler` (if it is still the descriptor's handler) and closes it.
+    /// Loop thread only.
+    func closeDescriptor(_ fd: Int32, ownedBy handler: any IOHandler) {
+        if let registration = existingRegistration(for: fd), registration.handler === handler {
+            registration.handler = nil
+            try? updateInterest(registration, to: [])
+        }
+        Glibc.close(fd)
+    }
+
     // MARK: - Closing
 
     /// Releases the selector and the wake-up descriptor; returns what was still scheduled.

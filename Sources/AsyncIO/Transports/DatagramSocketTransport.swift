@@ -222,11 +222,7 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
         self.proto = nil
         interest = []
         if fd >= 0 {
-            if let registration = loop.core.existingRegistration(for: fd), registration.handler === self {
-                registration.handler = nil
-                try? loop.core.updateInterest(registration, to: [])
-            }
-            Glibc.close(fd)
+            loop.core.closeDescriptor(fd, ownedBy: self)
             fd = -1
         }
         proto?.connectionLost(error, loop: loop)

@@ -240,11 +240,7 @@ final class SocketTransport: Transport, IOHandler {
         self.receiver = nil
         interest = []
         if fd >= 0 {
-            if let registration = loop.core.existingRegistration(for: fd), registration.handler === self {
-                registration.handler = nil
-                try? loop.core.updateInterest(registration, to: [])
-            }
-            Glibc.close(fd)
+            loop.core.closeDescriptor(fd, ownedBy: self)
             fd = -1
         }
         receiver?.base.connectionLost(error, loop: loop)
