@@ -21,9 +21,7 @@ extension EventLoop {
     /// - Parameters:
     ///   - host, port, family, backlog, reuseAddress, reusePort, startServing: as `createServer`.
     ///   - limit: each reader's buffer limit (64 KiB).
-    ///   - clientConnected: the per-client coroutine. Write it so that it is isolated to the loop
-    ///     (it uses `loop`, or calls a function taking `isolated EventLoop`): a closure isolated to
-    ///     nothing runs as `@concurrent` code, which under load currently loses wake-ups (#2).
+    ///   - clientConnected: the per-client coroutine, run as a `LoopTask` on the loop thread.
     /// - Returns: the `Server`.
     /// - Throws: what `createServer` throws. Mirrors `asyncio.start_server(client_connected_cb, …)`,
     ///   as a loop method (deviation: asyncio's is a module function using the running loop).
@@ -55,9 +53,7 @@ extension EventLoop {
     ///
     /// asyncio's `start_server` also takes a plain callback, which typically starts a task of its
     /// own and keeps track of it — the talk's "Echo Server Reloaded" does exactly that. The
-    /// callback runs synchronously on the loop, in `connectionMade`. A task it starts should be
-    /// isolated to the loop (its closure uses `loop`, or calls a function taking
-    /// `isolated EventLoop`), so that its reads and writes run on the loop thread.
+    /// callback runs synchronously on the loop, in `connectionMade`.
     ///
     /// - Throws: what `createServer` throws. Mirrors `asyncio.start_server(accept_client, …)`.
     public func startServer(

@@ -223,6 +223,42 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
         #expect(clientsLeft == 0)
     }
 
+    /// The per-client coroutines here never mention the loop, so they are not isolated to it: each
+    /// await moves the task between nonisolated and loop-isolated code. (Before the loop ran such
+    /// executor hops at once, a wake-up arriving mid-hop was lost and clients hung.)
+    @Test func twoThousandClientsEchoThroughCoroutinesNotIsolatedToTheLoop() async throws {
+        let allOK = try await EventLoopThread.run { loop in
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0, backlog: 2_048) { reader, writer in
+                for try await line in reader {
+                    try writer.write(line)
+                    try await writer.drain()
+                }
+                writer.close()
+            }
+            let port = try boundAddress(server).port!
+            var tasks: [LoopTask<Bool>] = []
+            for client in 0..<2_000 {
+                tasks.append(
+                    loop.createTask {
+                        let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
+                        let line = Array("client \(client)\n".utf8)
+                        try writer.write(line)
+                        let echoed = try await reader.readLine()
+                        writer.close()
+                        try await writer.waitClosed()
+                        return echoed == line
+                    }
+                )
+            }
+            var allOK = true
+            for task in tasks { allOK = try await task.value && allOK }
+            server.close()
+            try await server.waitClosed()
+            return allOK
+        }
+        #expect(allOK)
+    }
+
     /// Echoes lines until EOF, then closes; isolated to the loop by its parameter.
     static func echoLines(_ reader: StreamReader, _ writer: StreamWriter, _ loop: isolated EventLoop) async throws {
         for try await line in reader {
