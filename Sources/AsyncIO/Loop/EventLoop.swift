@@ -66,7 +66,7 @@ public actor EventLoop {
     /// - Returns: a handle that can cancel it. Mirrors `loop.call_soon()`.
     @discardableResult
     public func callSoon(
-        _ callback: @escaping () throws -> Void,
+        _ callback: consuming @escaping () throws -> Void,
         fileID: String = #fileID,
         line: Int = #line
     ) -> Handle {

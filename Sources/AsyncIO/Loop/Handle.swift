@@ -11,9 +11,11 @@ public final class Handle: @unchecked Sendable, CustomStringConvertible {
     // SAFETY: `callback` and `site` are written at creation and read or cleared only on the loop
     // thread (by the loop running or dropping the handle, or by `cancel` called there). The only
     // field other threads touch is `cancelledFlag`, an atomic.
-    nonisolated(unsafe) var callback: (() throws -> Void)?
+    // `@exclusivity(unchecked)`: each access would otherwise be a dynamic exclusivity check (a
+    // TLS lookup) on the hottest path of the loop; no access to these overlaps another.
+    @exclusivity(unchecked) nonisolated(unsafe) var callback: (() throws -> Void)?
     /// Where the callback was scheduled; recorded in debug mode only.
-    nonisolated(unsafe) var site: CallSite?
+    @exclusivity(unchecked) nonisolated(unsafe) var site: CallSite?
     private let cancelledFlag = Atomic<Bool>(false)
     /// The deadline for a timer, in loop nanoseconds; `Int64.min` for a plain handle.
     let deadline: Int64
