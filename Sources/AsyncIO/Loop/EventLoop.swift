@@ -114,7 +114,7 @@ public actor EventLoop {
     /// - Throws: `AsyncIOError.loopState` if the loop is closed. Mirrors `call_soon_threadsafe()`.
     @discardableResult
     public nonisolated func callSoonThreadSafe(
-        _ callback: @escaping @Sendable () throws -> Void
+        _ callback: consuming @escaping @Sendable () throws -> Void
     ) throws(AsyncIOError) -> Handle {
         guard !core.isClosed else { throw AsyncIOError.loopState("Event loop is closed") }
         let handle = Handle(core: core, callback: callback)

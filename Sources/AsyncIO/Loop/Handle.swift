@@ -23,6 +23,8 @@ public final class Handle: @unchecked Sendable, CustomStringConvertible {
     // handles, and `cancel` only touches it on the loop thread. `unowned(unsafe)` saves the two
     // atomic reference-count operations `unowned` would cost per handle.
     unowned(unsafe) let core: LoopCore
+    /// A timer's place among timers with the same deadline (see `TimerQueue`); loop thread only.
+    @exclusivity(unchecked) nonisolated(unsafe) var sequence: UInt64 = 0
 
     init(core: LoopCore, deadline: Int64 = .min, callback: @escaping () throws -> Void) {
         self.core = core
@@ -44,9 +46,10 @@ public final class Handle: @unchecked Sendable, CustomStringConvertible {
     /// Mirrors `Handle.cancel()`.
     public func cancel() {
         guard !cancelledFlag.exchange(true, ordering: .relaxed) else { return }
-        if core.isOnLoopThread {
-            callback = nil
-            if deadline != .min { core.timerCancelled() }
+        // On the loop thread, drop the closure now. A handle still holding it has not run yet: if
+        // it is a timer, the timer queue counts it, to know when to compact.
+        if core.isOnLoopThread, callback.take() != nil, deadline != .min {
+            core.timers.noteCancelled()
         }
     }
 

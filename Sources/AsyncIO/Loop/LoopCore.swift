@@ -55,7 +55,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
 
     /// Work from other threads. Also guards `closedFlag` transitions, so nothing is queued after
     /// `close()` drained it.
-    private let inbox = LockedValue<[ReadyItem]>([])
+    private let inbox = LockedValue(ReadyQueue())
     private let inboxPending = Atomic<Bool>(false)
     private let wakeFD: Int32
     /// `pthread_self()` of the thread running the loop; 0 when it is not running.
@@ -78,7 +78,8 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     /// and run at once, in the entry's place, instead of going to the back of the queue.
     private var capturingResumedJob = false
     private var resumedJob: (UnownedJob, ExecutorRole)?
-    private var spareInbox: [ReadyItem] = []
+    /// The inbox's other buffer: swapped with it under the lock, then emptied into `ready`.
+    @exclusivity(unchecked) private var spareInbox = ReadyQueue()
     /// The job running now (its address) and the role it runs in; the pending hop of that task.
     private var runningJob: UInt = 0
     private var runningRole = ExecutorRole.serial
@@ -90,7 +91,10 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     /// Ready entries run since the selector was last polled; see `runOnce`.
     private var itemsSincePoll = 0
     private static let itemsBetweenPolls = 64
-    var timers = TimerQueue()
+    /// How many entries ahead of the one running the loop prefetches (see `ReadyQueue.prefetch`).
+    private static let prefetchDistance = 8
+    /// SAFETY (for `@exclusivity(unchecked)`): as for `ready`; the queue hands back what it drops.
+    @exclusivity(unchecked) var timers = TimerQueue()
     let selector: EpollSelector
     let clock: any LoopClock
     private var registrations: [IORegistration?] = []
@@ -263,10 +267,6 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         timers.push(handle)
     }
 
-    func timerCancelled() {
-        timers.cancelledCount += 1
-    }
-
     /// Queues work from any thread and wakes the loop if it may be blocked.
     ///
     /// - Returns: false, dropping `item`, if the loop is closed.
@@ -299,14 +299,13 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
             swap(&queue, &spareInbox)
             inboxPending.store(false, ordering: .relaxed)
         }
-        for item in spareInbox {
+        while let item = spareInbox.popFirst() {
             switch item {
             case .job, .taskJob: counters.bump(.jobs)
             case .handle, .resume: break
             }
             ready.append(item)
         }
-        spareInbox.removeAll(keepingCapacity: true)
     }
 
     // MARK: - Running
@@ -339,7 +338,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
             timeout = nil
         } else if hasWork || stopping || inboxPending.load(ordering: .relaxed) {
             timeout = 0
-        } else if let deadline = timers.earliestDeadline() {
+        } else if let deadline = earliestTimerDeadline() {
             let now = clock.now().nanoseconds
             let jumped = deadline > now && clock.jump(to: LoopInstant(nanoseconds: deadline))
             timeout = deadline <= now || jumped ? 0 : deadline - now
@@ -364,10 +363,8 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
 
         // 4. Move due timers to the ready queue, in deadline order (ties: scheduling order).
         let now = clock.now().nanoseconds
-        while let handle = timers.popDue(now: now) {
-            if !handle.isCancelled { ready.append(.handle(handle)) }
-        }
-        timers.compactIfMostlyCancelled()
+        while let handle = timers.popDue(now: now) { ready.append(.handle(handle)) }
+        _ = timers.compactIfMostlyCancelled()  // dropped here, once the queue's access ended
 
         // 5. Run exactly what is ready now; what these schedule runs in the next iteration.
         var remaining = ready.count
@@ -380,6 +377,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         } else {
             while remaining > 0, let item = ready.popFirst() {
                 remaining -= 1
+                ready.prefetch(at: Self.prefetchDistance)
                 switch item {
                 case .job(let job): run(job, role: .serial)
                 case .taskJob(let job): run(job, role: .task)
@@ -388,6 +386,17 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The earliest deadline among live timers, dropping cancelled ones found at the front (each
+    /// after the timer queue's access ended: a closure's deinit may schedule again).
+    private func earliestTimerDeadline() -> Int64? {
+        while let (deadline, isCancelled) = timers.first {
+            guard isCancelled else { return deadline }
+            _ = timers.removeFirst()  // dropped here, once the queue's access ended
+            timers.noteCancelledRemoved()
+        }
+        return nil
     }
 
     /// Resumes a task that yielded and runs its next step at once, in the entry's queue position
@@ -415,7 +424,12 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     /// runs once, and the move saves a retain and a release of the closure per callback.
     @inline(__always)
     private func runHandle(_ handle: Handle) {
-        guard let callback = handle.callback.take(), !handle.isCancelled else { return }
+        guard let callback = handle.callback.take() else {
+            // Cancelled on the loop thread before it ran; a timer's cancellation was counted.
+            if handle.deadline != .min { timers.noteCancelledRemoved() }
+            return
+        }
+        guard !handle.isCancelled else { return }
         call(callback, of: handle)
     }
 

@@ -30,12 +30,12 @@ final class PThreadLock: @unchecked Sendable {
 }
 
 /// A value guarded by a `PThreadLock`.
-final class LockedValue<Value>: @unchecked Sendable {
+final class LockedValue<Value: ~Copyable>: @unchecked Sendable {
     private let lock = PThreadLock()
     // SAFETY: `value` is only read or written inside `lock.withLock`.
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    init(_ value: consuming Value) { self.value = value }
 
     @inline(__always)
     func withLock<T, E: Error>(_ body: (inout Value) throws(E) -> T) throws(E) -> T {

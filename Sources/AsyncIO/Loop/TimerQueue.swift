@@ -1,132 +1,178 @@
 // Theory of operation
 //
 // Timers live in a 4-ary min-heap ordered by (deadline, sequence). The sequence number is taken
-// from a counter at insertion, so two timers with the same deadline fire in the order they were
-// scheduled (asyncio's heapq gets the same from comparing TimerHandles, then insertion order).
+// from a counter at insertion and kept in the handle, so two timers with the same deadline fire in
+// the order they were scheduled (asyncio's heapq gets the same from comparing TimerHandles, then
+// insertion order).
 //
-// Why 4-ary: a pop walks log4(n) levels instead of log2(n), and the four children of a node sit
-// in one or two cache lines, so with a million pending timers a pop touches ~10 lines instead of
-// ~20. Pushes are cheaper too (fewer levels to sift up). The entries are small structs stored
-// inline in one array: no per-node allocation.
+// The heap is laid out for the cache, because with a million pending timers every pop is a walk
+// through memory that is not in it:
+// - 4-ary: a pop walks log4(n) levels instead of log2(n); pushes sift up fewer levels too.
+// - An entry is 16 bytes, the deadline and the handle. The sequence is read (from the handle) only
+//   when two deadlines are equal, which is rare on a real clock, so comparing never leaves the
+//   heap's own buffer.
+// - The buffer is 64-byte aligned and the root sits in slot 3, so the four children of every node
+//   (logical 4i+1 ... 4i+4, physical 4i+4 ... 4i+7) fill exactly one cache line: one line per level.
+// - Entries move through a hole, never copied: a copy retains its handle, and that retain is a
+//   cache miss on a handle far away in memory.
 //
 // Cancellation is lazy, as in asyncio: `Handle.cancel()` only marks the handle and counts it. The
-// loop skips cancelled handles when they reach the top, and when more than half of the heap is
+// loop drops cancelled handles when it reaches them, and when more than half of the heap is
 // cancelled (and it is not tiny) the heap is filtered and rebuilt in O(n), so a program that
 // schedules and cancels many timeouts does not keep their closures alive.
 //
 // The loop asks only two things: the earliest deadline (to bound epoll_wait) and "pop everything
 // due at or before now" (to move it to the ready queue).
 
-struct TimerQueue {
+struct TimerQueue: ~Copyable {
     struct Entry {
         var deadline: Int64
-        var sequence: UInt64
         var handle: Handle
     }
 
-    private(set) var entries: [Entry] = []
+    private static let rootSlot = 3
+    private static let alignment = 64
+    /// The allocation; `heap` points at its root slot.
+    private var buffer: UnsafeMutableRawPointer
+    /// Logical index i is `heap[i]`; the children of i are 4i+1 ... 4i+4.
+    private var heap: UnsafeMutablePointer<Entry>
+    private var capacity: Int
+    private(set) var count = 0
     private var nextSequence: UInt64 = 0
-    /// Handles in the heap that were cancelled and not yet removed.
-    var cancelledCount = 0
+    /// Handles in the heap that were cancelled on the loop thread and not yet removed (an estimate:
+    /// it only decides when to compact).
+    private(set) var cancelledCount = 0
 
-    var count: Int { entries.count }
-    var isEmpty: Bool { entries.isEmpty }
+    init(capacity: Int = 64) {
+        (buffer, heap) = Self.allocate(capacity: capacity)
+        self.capacity = capacity
+    }
+
+    deinit {
+        heap.deinitialize(count: count)
+        buffer.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
 
     mutating func push(_ handle: Handle) {
-        entries.append(Entry(deadline: handle.deadline, sequence: nextSequence, handle: handle))
+        handle.sequence = nextSequence
         nextSequence &+= 1
-        siftUp(entries.count - 1)
+        if count == capacity { grow() }
+        siftUp(hole: count, entry: Entry(deadline: handle.deadline, handle: handle))
+        count += 1
     }
 
-    /// The earliest deadline among live timers, dropping cancelled ones found at the top.
-    mutating func earliestDeadline() -> Int64? {
-        while !entries.isEmpty {
-            if !entries[0].handle.isCancelled { return entries[0].deadline }
-            _ = popFirst()
-            cancelledCount -= 1
-        }
-        return nil
+    /// A pending timer was cancelled on the loop thread.
+    mutating func noteCancelled() { cancelledCount += 1 }
+
+    /// A cancelled timer counted by `noteCancelled` left the heap (it reached the front).
+    mutating func noteCancelledRemoved() { cancelledCount = max(0, cancelledCount - 1) }
+
+    /// The earliest timer's deadline and whether it was cancelled.
+    var first: (deadline: Int64, isCancelled: Bool)? {
+        count > 0 ? (heap.pointee.deadline, heap.pointee.handle.isCancelled) : nil
     }
 
-    /// Removes and returns the earliest timer if it is due at or before `now`.
+    /// Removes and returns the earliest timer if it is due at or before `now`, cancelled or not:
+    /// the loop skips cancelled handles when it runs them, so that popping reads only the heap.
     @inline(__always)
     mutating func popDue(now: Int64) -> Handle? {
-        guard !entries.isEmpty, entries[0].deadline <= now else { return nil }
-        let handle = popFirst().handle
-        if handle.isCancelled { cancelledCount -= 1 }
-        return handle
+        guard count > 0, heap.pointee.deadline <= now else { return nil }
+        return popFirst()
     }
 
-    /// Drops cancelled timers when they are more than half of a heap of at least 64.
-    mutating func compactIfMostlyCancelled() {
-        guard entries.count >= 64, cancelledCount * 2 > entries.count else { return }
-        entries.removeAll { $0.handle.isCancelled }
-        cancelledCount = 0
-        guard entries.count > 1 else { return }
-        for index in stride(from: (entries.count - 2) / 4, through: 0, by: -1) { siftDown(index) }
+    /// Removes the earliest timer. The queue must not be empty.
+    mutating func removeFirst() -> Handle {
+        precondition(count > 0, "no timer to remove")
+        return popFirst()
     }
 
-    mutating func removeAll() -> [Handle] {
-        defer {
-            entries.removeAll()
-            cancelledCount = 0
+    /// Removes cancelled timers when they are more than half of a heap of at least 64, and returns
+    /// them, so that the caller drops them (deinits may schedule timers) outside the access.
+    mutating func compactIfMostlyCancelled() -> [Handle] {
+        guard count >= 64, cancelledCount * 2 > count else { return [] }
+        // SAFETY: slots [0, count) are initialised; each is either moved down to `kept` (< its own
+        // index) or moved out, so afterwards exactly [0, kept) is.
+        var removed: [Handle] = []
+        var kept = 0
+        for index in 0..<count {
+            if heap[index].handle.isCancelled {
+                removed.append((heap + index).move().handle)
+            } else {
+                if kept != index { (heap + kept).moveInitialize(from: heap + index, count: 1) }
+                kept += 1
+            }
         }
-        return entries.map(\.handle)
+        count = kept
+        cancelledCount = 0
+        if count > 1 {
+            for index in stride(from: (count - 2) / 4, through: 0, by: -1) {
+                // SAFETY: the entry is moved out and `siftDown` fills the hole it leaves.
+                siftDown(hole: index, entry: (heap + index).move())
+            }
+        }
+        return removed
+    }
+
+    /// Empties the queue; returns its handles so that the caller drops them outside the access.
+    mutating func removeAll() -> [Handle] {
+        var handles: [Handle] = []
+        handles.reserveCapacity(count)
+        // SAFETY: every initialised entry is moved out once, then the count says none is left.
+        for index in 0..<count { handles.append((heap + index).move().handle) }
+        count = 0
+        cancelledCount = 0
+        return handles
     }
 
     // MARK: - Heap
-    //
-    // The sifts move entries through a hole instead of copying them: a copy of an Entry retains
-    // its Handle, and with a large heap every retain is a cache miss on a Handle far away in
-    // memory (it was 40% of the time spent draining 1M due timers). Comparisons read the keys in
-    // place, so a sift touches only the heap's own array.
 
-    private mutating func popFirst() -> Entry {
-        let last = entries.removeLast()
-        guard !entries.isEmpty else { return last }
-        return entries.withUnsafeMutableBufferPointer { buffer in
-            // SAFETY: index 0 exists (the array is not empty); it is moved out, leaving a hole
-            // that `siftDown(hole:entry:in:)` fills with `last` before the buffer is handed back.
-            let first = buffer.baseAddress!.move()
-            Self.siftDown(hole: 0, entry: last, in: buffer)
-            return first
-        }
+    private static func allocate(capacity: Int) -> (UnsafeMutableRawPointer, UnsafeMutablePointer<Entry>) {
+        let stride = MemoryLayout<Entry>.stride
+        let buffer = UnsafeMutableRawPointer.allocate(
+            byteCount: (rootSlot + capacity) * stride,
+            alignment: alignment
+        )
+        return (buffer, (buffer + rootSlot * stride).bindMemory(to: Entry.self, capacity: capacity))
     }
 
-    private mutating func siftUp(_ start: Int) {
-        entries.withUnsafeMutableBufferPointer { buffer in
-            // SAFETY: `start` is a valid index; its entry is moved out and the hole travels up by
-            // moving parents down, then is filled with the entry: every slot ends initialised.
-            let base = buffer.baseAddress!
-            let entry = (base + start).move()
-            var child = start
-            while child > 0 {
-                let parent = (child - 1) >> 2
-                guard Self.precedes(entry.deadline, entry.sequence, base + parent) else { break }
-                (base + child).moveInitialize(from: base + parent, count: 1)
-                child = parent
-            }
-            (base + child).initialize(to: entry)
-        }
+    private mutating func grow() {
+        let (newBuffer, newHeap) = Self.allocate(capacity: capacity * 2)
+        // SAFETY: all `count` entries move to the new buffer; the old one is freed empty.
+        newHeap.moveInitialize(from: heap, count: count)
+        buffer.deallocate()
+        (buffer, heap, capacity) = (newBuffer, newHeap, capacity * 2)
     }
 
-    private mutating func siftDown(_ start: Int) {
-        entries.withUnsafeMutableBufferPointer { buffer in
-            // SAFETY: `start` is a valid index; its entry is moved out and put back by siftDown.
-            let entry = (buffer.baseAddress! + start).move()
-            Self.siftDown(hole: start, entry: entry, in: buffer)
+    /// Removes the root. The heap must not be empty.
+    private mutating func popFirst() -> Handle {
+        // SAFETY: the root is moved out; if entries remain, the last one is moved into the hole
+        // by `siftDown`, so [0, count) stays initialised.
+        count -= 1
+        let first = heap.move()
+        if count > 0 { siftDown(hole: 0, entry: (heap + count).move()) }
+        return first.handle
+    }
+
+    /// Fills the hole at `hole` (an uninitialised slot) with `entry`, moving larger parents down.
+    private func siftUp(hole: Int, entry: consuming Entry) {
+        var child = hole
+        while child > 0 {
+            let parent = (child - 1) >> 2
+            guard Self.precedes(entry, heap + parent) else { break }
+            (heap + child).moveInitialize(from: heap + parent, count: 1)
+            child = parent
         }
+        (heap + child).initialize(to: entry)
     }
 
     /// Fills the hole at `hole` (an uninitialised slot) with `entry`, moving smaller children up.
     @inline(__always)
-    private static func siftDown(hole: Int, entry: consuming Entry, in buffer: UnsafeMutableBufferPointer<Entry>) {
-        // SAFETY: every slot but `hole` is initialised; each step moves the best child into the
-        // hole (leaving the hole at the child's slot), and the hole is finally initialised.
-        let base = buffer.baseAddress!
-        let count = buffer.count
-        let deadline = entry.deadline
-        let sequence = entry.sequence
+    private func siftDown(hole: Int, entry: consuming Entry) {
+        // SAFETY: every slot in [0, count) but `hole` is initialised; each step moves the best
+        // child into the hole (leaving the hole at the child's slot), and the hole is finally
+        // initialised.
         var parent = hole
         while true {
             let first = 4 * parent + 1
@@ -135,28 +181,31 @@ struct TimerQueue {
             let end = min(first + 4, count)
             var child = first + 1
             while child < end {
-                if precedes(base + child, base + best) { best = child }
+                if Self.precedes(heap + child, heap + best) { best = child }
                 child += 1
             }
-            guard precedes(base + best, deadline, sequence) else { break }
-            (base + parent).moveInitialize(from: base + best, count: 1)
+            guard Self.precedes(heap + best, entry) else { break }
+            (heap + parent).moveInitialize(from: heap + best, count: 1)
             parent = best
         }
-        (base + parent).initialize(to: entry)
+        (heap + parent).initialize(to: entry)
     }
 
     @inline(__always)
     private static func precedes(_ a: UnsafeMutablePointer<Entry>, _ b: UnsafeMutablePointer<Entry>) -> Bool {
-        precedes(a.pointee.deadline, a.pointee.sequence, b)
+        a.pointee.deadline < b.pointee.deadline
+            || (a.pointee.deadline == b.pointee.deadline && a.pointee.handle.sequence < b.pointee.handle.sequence)
     }
 
     @inline(__always)
-    private static func precedes(_ deadline: Int64, _ sequence: UInt64, _ b: UnsafeMutablePointer<Entry>) -> Bool {
-        deadline < b.pointee.deadline || (deadline == b.pointee.deadline && sequence < b.pointee.sequence)
+    private static func precedes(_ a: borrowing Entry, _ b: UnsafeMutablePointer<Entry>) -> Bool {
+        a.deadline < b.pointee.deadline
+            || (a.deadline == b.pointee.deadline && a.handle.sequence < b.pointee.handle.sequence)
     }
 
     @inline(__always)
-    private static func precedes(_ a: UnsafeMutablePointer<Entry>, _ deadline: Int64, _ sequence: UInt64) -> Bool {
-        a.pointee.deadline < deadline || (a.pointee.deadline == deadline && a.pointee.sequence < sequence)
+    private static func precedes(_ a: UnsafeMutablePointer<Entry>, _ b: borrowing Entry) -> Bool {
+        a.pointee.deadline < b.deadline
+            || (a.pointee.deadline == b.deadline && a.pointee.handle.sequence < b.handle.sequence)
     }
 }

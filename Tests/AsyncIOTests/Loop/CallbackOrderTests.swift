@@ -97,4 +97,53 @@ import Testing
         }
         #expect(events == ["1s at 1.0", "2s at 2.0", "3s at 3.0", "4s at 4.0", "5s at 5.0"])
     }
+
+    /// Thousands of timers over a few deadlines (many ties), most of them cancelled (so the queue
+    /// compacts), some from inside callbacks: the rest fire in (deadline, scheduling) order, and
+    /// no cancelled one fires. The heap's layout and its hole-based moves are what is checked.
+    @Test func manyTimersWithTiesAndMassCancellationFireInOrder() async throws {
+        var generator = SystemRandomNumberGenerator()
+        let deadlines = (0..<3000).map { _ in Int.random(in: 1...40, using: &generator) }
+        let cancelledIndices = Set((0..<3000).filter { _ in Int.random(in: 0..<4, using: &generator) != 0 })
+        let fired = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var fired: [Int] = []
+            var handles: [Handle] = []
+            for (index, milliseconds) in deadlines.enumerated() {
+                handles.append(loop.callLater(.milliseconds(milliseconds)) { fired.append(index) })
+            }
+            for index in cancelledIndices.sorted() where index.isMultiple(of: 2) { handles[index].cancel() }
+            // The other half is cancelled by a callback that runs before any of them is due.
+            loop.callSoon { for index in cancelledIndices where !index.isMultiple(of: 2) { handles[index].cancel() } }
+            try await sleep(.milliseconds(50))
+            return fired
+        }
+        let expected = deadlines.indices.filter { !cancelledIndices.contains($0) }
+            .sorted { (deadlines[$0], $0) < (deadlines[$1], $1) }
+        #expect(fired == expected)
+    }
+
+    /// A cancelled timer's closure is let go of when it is cancelled on the loop thread, or when the
+    /// queue drops it (cancelled from another thread); if letting go of it runs a deinit that
+    /// schedules another timer, that timer fires too.
+    @Test func aDroppedTimerClosureMaySchedule() async throws {
+        final class OnDeinit {
+            let body: () -> Void
+            init(_ body: @escaping () -> Void) { self.body = body }
+            deinit { body() }
+        }
+        let firedAfterDrop = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var firedAfterDrop = 0
+            var cancelElsewhere: [Handle] = []
+            for index in 0..<200 {
+                let rescheduler = OnDeinit { loop.callLater(.milliseconds(1)) { firedAfterDrop += 1 } }
+                let handle = loop.callLater(.seconds(1)) { _ = rescheduler }
+                if index.isMultiple(of: 2) { handle.cancel() } else { cancelElsewhere.append(handle) }
+            }
+            let handles = cancelElsewhere
+            await Task.detached { for handle in handles { handle.cancel() } }.value
+            try await sleep(.seconds(2))
+            return firedAfterDrop
+        }
+        #expect(firedAfterDrop == 200)
+    }
 }
