@@ -55,7 +55,9 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
 
     /// Work from other threads. Also guards `closedFlag` transitions, so nothing is queued after
     /// `close()` drained it.
-    private let inbox = LockedValue(ReadyQueue())
+    private let inboxLock = PThreadLock()
+    /// Guarded by `inboxLock`.
+    @exclusivity(unchecked) private var inbox = ReadyQueue()
     private let inboxPending = Atomic<Bool>(false)
     private let wakeFD: Int32
     /// `pthread_self()` of the thread running the loop; 0 when it is not running.
@@ -271,17 +273,21 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     ///
     /// - Returns: false, dropping `item`, if the loop is closed.
     @discardableResult
-    func pushThreadSafe(_ item: ReadyItem) -> Bool {
-        let outcome: Int = inbox.withLock { queue in
-            guard !closedFlag.load(ordering: .relaxed) else { return -1 }
-            queue.append(item)
-            guard queue.count == 1 else { return 0 }
-            inboxPending.store(true, ordering: .releasing)
-            return 1
+    func pushThreadSafe(_ item: consuming ReadyItem) -> Bool {
+        // Not `withLock { … }`: a closure cannot consume `item`, and the copy it would make is a
+        // retain and a release of the handle, on a cache line the loop thread is about to read.
+        inboxLock.lock()
+        guard !closedFlag.load(ordering: .relaxed) else {
+            inboxLock.unlock()
+            return false
         }
+        inbox.append(item)
+        let wasEmpty = inbox.count == 1
+        if wasEmpty { inboxPending.store(true, ordering: .releasing) }
+        inboxLock.unlock()
         // Only the push that makes the inbox non-empty writes the eventfd: one syscall per batch.
-        if outcome == 1 { wake() }
-        return outcome >= 0
+        if wasEmpty { wake() }
+        return true
     }
 
     func wake() {
@@ -295,8 +301,8 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
 
     private func drainInbox() {
         guard inboxPending.load(ordering: .acquiring) else { return }
-        inbox.withLock { queue in
-            swap(&queue, &spareInbox)
+        inboxLock.withLock {
+            swap(&inbox, &spareInbox)
             inboxPending.store(false, ordering: .relaxed)
         }
         while let item = spareInbox.popFirst() {
@@ -551,7 +557,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     /// Releases the selector and the wake-up descriptor; returns what was still scheduled.
     func close() -> (tasks: [any AnyLoopTask], dropped: Int) {
         // Under the inbox lock, so no push can land after the drain below.
-        inbox.withLock { _ in closedFlag.store(true, ordering: .relaxed) }
+        inboxLock.withLock { closedFlag.store(true, ordering: .relaxed) }
         let tasks = Array(pendingTasks.values)
         pendingTasks.removeAll()
         drainInbox()

@@ -23,19 +23,26 @@ final class PThreadLock: @unchecked Sendable {
 
     @inline(__always)
     func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        lock()
+        defer { unlock() }
         return try body()
     }
+
+    /// For the rare caller that cannot use `withLock` (it must consume a value under the lock).
+    @inline(__always)
+    func lock() { pthread_mutex_lock(mutex) }
+
+    @inline(__always)
+    func unlock() { pthread_mutex_unlock(mutex) }
 }
 
 /// A value guarded by a `PThreadLock`.
-final class LockedValue<Value: ~Copyable>: @unchecked Sendable {
+final class LockedValue<Value>: @unchecked Sendable {
     private let lock = PThreadLock()
     // SAFETY: `value` is only read or written inside `lock.withLock`.
     private var value: Value
 
-    init(_ value: consuming Value) { self.value = value }
+    init(_ value: Value) { self.value = value }
 
     @inline(__always)
     func withLock<T, E: Error>(_ body: (inout Value) throws(E) -> T) throws(E) -> T {
