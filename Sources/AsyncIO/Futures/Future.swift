@@ -224,9 +224,9 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// - Throws: what `result()` throws.
     public var value: Value {
         get async throws {
-            if case .pending = state {
-                try await waitUntilDone()
-            }
+            // `isDone`, not a look at `state` here: copying a generic enum in an async function takes
+            // room in the task's allocator, and this frame stays there while the task waits.
+            if !isDone { try await waitUntilDone() }
             return try result()
         }
     }
@@ -238,38 +238,38 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// cancellation that ran in between must find either no waiter and a `mustCancel` flag, or the
     /// waiter in place.
     func waitUntilDone() async throws(CancelledError) {
-        let task = currentLoopTaskOnThisLoop()
-        try task?.takeCancelRequest()
-        if task == nil || task!.mayBeCancelledBySwift {
-            await withTaskCancellationHandler {
-                await withUnsafeContinuation { suspend($0, task: task) }
-            } onCancel: { [core, transfer = UnsafeTransfer(self)] in
-                // Swift cancellation arrives on the canceller's thread: hop to the loop first.
-                core.pushThreadSafe(.handle(Handle(core: core) { _ = transfer.value.cancel(message: nil) }))
-            }
-        } else {
-            await withUnsafeContinuation { suspend($0, task: task) }
-        }
-        if let task {
-            if task.waitingOn === self { task.waitingOn = nil }
-            try task.takeCancelRequest()
+        guard let task = core.currentTask() else { return await waitUntilDoneOrSwiftCancelled() }
+        try task.takeCancelRequest()
+        await withUnsafeContinuation { suspend($0, task: task) }
+        if task.waitingOn === self { task.waitingOn = nil }
+        try task.takeCancelRequest()
+    }
+
+    /// Waits outside a LoopTask's own root, where Swift cancellation may arrive: nobody holds the
+    /// Swift `Task` of a LoopTask, so nothing can cancel it the Swift way.
+    ///
+    /// Not inlined: the cancellation handler would make the frame of every awaiting LoopTask
+    /// bigger, and that frame lives in the task's allocator for as long as the task waits.
+    @inline(never)
+    private func waitUntilDoneOrSwiftCancelled() async {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { suspend($0, task: nil) }
+        } onCancel: { [core, transfer = UnsafeTransfer(self)] in
+            // Swift cancellation arrives on the canceller's thread: hop to the loop first.
+            // SAFETY: the Future is touched only in the handle, which runs on its loop's thread.
+            core.pushThreadSafe(.handle(Handle(core: core) { _ = transfer.value.cancel(message: nil) }))
         }
     }
 
     /// Parks `continuation` until the Future completes, or resumes it at once if there is no
     /// reason to wait any more (the Future completed, or the task was cancelled, meanwhile).
-    private func suspend(_ continuation: UnsafeContinuation<Void, Never>, task: LoopTaskState?) {
+    private func suspend(_ continuation: UnsafeContinuation<Void, Never>, task: (any RunningLoopTask)?) {
         if isDone || task?.mustCancel == true {
             continuation.resume()
             return
         }
         task?.waitingOn = self
         append(.continuation(continuation))
-    }
-
-    /// The LoopTask running this code, if it runs on this Future's loop.
-    private func currentLoopTaskOnThisLoop() -> LoopTaskState? {
-        core.currentTaskState()
     }
 }
 

@@ -98,8 +98,10 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     private var nextGeneration: UInt32 = 1
     /// Pending tasks, so that `allTasks` can list them and `close` can report them.
     var pendingTasks: [ObjectIdentifier: any AnyLoopTask] = [:]
-    /// The state of each LoopTask whose body is running, by its Swift task (see `LoopTaskState`).
-    var taskStates: [UnsafeCurrentTask: LoopTaskState] = [:]
+    /// Each LoopTask whose body is running, by its Swift task (see `RunningLoopTask`).
+    var runningTasks: [UnsafeCurrentTask: any RunningLoopTask] = [:]
+    /// Where each pending task was created, kept in debug mode only (for the reports about it).
+    var taskSites: [ObjectIdentifier: CallSite] = [:]
     var debug = false
     var slowCallbackDuration: Duration = .milliseconds(100)
     /// Callbacks run by `shutdown` hooks (the default executor's shutdown, for instance).
@@ -242,13 +244,6 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
             job = hop
             role = hopRole
         }
-    }
-
-    /// The state of the LoopTask running the calling code, if it is one of this loop's. Loop thread only.
-    @inline(__always)
-    func currentTaskState() -> LoopTaskState? {
-        guard !taskStates.isEmpty else { return nil }
-        return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { taskStates[$0] } }
     }
 
     // MARK: - Scheduling
