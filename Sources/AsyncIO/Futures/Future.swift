@@ -39,7 +39,6 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     var retrieved = false
     private var firstWaiter: Waiter?
     private var moreWaiters: [Waiter] = []
-    private var nextToken = 0
 
     /// Creates a pending Future on `loop`. Mirrors `loop.create_future()`.
     public init(loop: isolated EventLoop) {
@@ -183,12 +182,14 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// - Returns: a token for `removeDoneCallback`. Mirrors `add_done_callback()`.
     @discardableResult
     public func addDoneCallback(_ callback: @escaping (Future<Value>) -> Void) -> CallbackToken {
-        nextToken += 1
-        let token = CallbackToken(value: nextToken)
+        // Tokens come from the loop, not from each Future: a counter per Future would make every
+        // Future (and every task) a word bigger.
+        core.callbackTokens += 1
+        let token = CallbackToken(value: core.callbackTokens)
         if isDone {
             core.callSoon(Handle(core: core) { callback(self) })
         } else {
-            append(.callback(nextToken, callback))
+            append(.callback(token.value, callback))
         }
         return token
     }

@@ -35,6 +35,19 @@ protocol RunningLoopTask: AnyLoopTask {
 }
 
 extension LoopCore {
+    /// The tasks of this loop that are not done yet.
+    var pendingTasks: [any RunningLoopTask] {
+        Array(unstartedTasks.values) + Array(runningTasks.values)
+    }
+
+    /// Moves `task` from the unstarted tasks to the running ones, at its first step.
+    func started(_ task: some RunningLoopTask, as swiftTask: UnsafeCurrentTask?) {
+        unstartedTasks[ObjectIdentifier(task)] = nil
+        // A burst of tasks created at once grows the table; do not keep that room once they started.
+        if unstartedTasks.isEmpty && unstartedTasks.capacity > 64 { unstartedTasks = [:] }
+        if let swiftTask { runningTasks[swiftTask] = task }
+    }
+
     /// The LoopTask running the calling code, if it is one of this loop's. Loop thread only.
     @inline(__always)
     func currentTask() -> (any RunningLoopTask)? {
@@ -132,9 +145,7 @@ public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
     func drive(_ body: () async throws -> Value, on loop: isolated EventLoop) async {
         // SAFETY: the UnsafeCurrentTask is kept only as a key while this very task runs `drive`
         // (`finish` removes it); it is never used to act on the task.
-        withUnsafeCurrentTask { swiftTask in
-            if let swiftTask { loop.core.runningTasks[swiftTask] = self }
-        }
+        withUnsafeCurrentTask { swiftTask in loop.core.started(self, as: swiftTask) }
         do {
             // Cancelled before its first step: asyncio throws into the coroutine before it runs a
             // line, so the body never starts.
@@ -166,7 +177,6 @@ public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
             if let swiftTask { core.runningTasks[swiftTask] = nil }
         }
         waitingOn = nil
-        core.pendingTasks.removeValue(forKey: ObjectIdentifier(self))
         if !core.taskSites.isEmpty { core.taskSites.removeValue(forKey: ObjectIdentifier(self)) }
     }
 }

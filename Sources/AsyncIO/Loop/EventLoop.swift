@@ -152,7 +152,7 @@ public actor EventLoop {
         let number = Self.taskCounter.add(1, ordering: .relaxed).newValue
         let task = LoopTask<Value>(core: core, name: name ?? "Task-\(number)")
         if core.debug { core.taskSites[ObjectIdentifier(task)] = CallSite(fileID: fileID, line: line) }
-        core.pendingTasks[ObjectIdentifier(task)] = task
+        core.unstartedTasks[ObjectIdentifier(task)] = task
         // SAFETY: `task` and `body` belong to this loop's region (this method is isolated to the
         // loop, so whoever passed `body` is too) and are only touched inside `drive`, which runs
         // isolated to this same loop.
@@ -177,7 +177,7 @@ public actor EventLoop {
 
     /// The tasks of this loop that are not done yet. Mirrors `asyncio.all_tasks()`.
     public func allTasks() -> [any AnyLoopTask] {
-        Array(core.pendingTasks.values)
+        core.pendingTasks
     }
 
     // MARK: - Errors

@@ -96,10 +96,13 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     let clock: any LoopClock
     private var registrations: [IORegistration?] = []
     private var nextGeneration: UInt32 = 1
-    /// Pending tasks, so that `allTasks` can list them and `close` can report them.
-    var pendingTasks: [ObjectIdentifier: any AnyLoopTask] = [:]
+    /// Tasks created but not started yet. With `runningTasks`, the pending tasks, which `allTasks`
+    /// lists and `close` reports; a task is in one table only, so a suspended task costs one entry.
+    var unstartedTasks: [ObjectIdentifier: any RunningLoopTask] = [:]
     /// Each LoopTask whose body is running, by its Swift task (see `RunningLoopTask`).
     var runningTasks: [UnsafeCurrentTask: any RunningLoopTask] = [:]
+    /// The last token `Future.addDoneCallback` handed out, on any of this loop's Futures.
+    var callbackTokens = 0
     /// Where each pending task was created, kept in debug mode only (for the reports about it).
     var taskSites: [ObjectIdentifier: CallSite] = [:]
     var debug = false
@@ -521,11 +524,12 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     // MARK: - Closing
 
     /// Releases the selector and the wake-up descriptor; returns what was still scheduled.
-    func close() -> (tasks: [any AnyLoopTask], dropped: Int) {
+    func close() -> (tasks: [any RunningLoopTask], dropped: Int) {
         // Under the inbox lock, so no push can land after the drain below.
         inbox.withLock { _ in closedFlag.store(true, ordering: .relaxed) }
-        let tasks = Array(pendingTasks.values)
-        pendingTasks.removeAll()
+        let tasks = pendingTasks
+        unstartedTasks.removeAll()
+        runningTasks.removeAll()
         drainInbox()
         // Take the ready queue out before dropping it: deinits of what it holds may run user code
         // that schedules again (see the SAFETY note on `ready`).
