@@ -238,10 +238,25 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// the continuation's closure: the runtime may hop executors on the way to that closure, and a
     /// cancellation that ran in between must find either no waiter and a `mustCancel` flag, or the
     /// waiter in place.
+    ///
+    /// The synchronous steps are out-of-line calls on purpose: the temporaries of code inlined into
+    /// an async function end up in its frame, which stays in the task's allocator while it waits.
     func waitUntilDone() async throws(CancelledError) {
-        guard let task = core.currentTask() else { return await waitUntilDoneOrSwiftCancelled() }
-        try task.takeCancelRequest()
+        guard let task = try waitingTask() else { return await waitUntilDoneOrSwiftCancelled() }
         await withUnsafeContinuation { suspend($0, task: task) }
+        try stopWaiting(task)
+    }
+
+    /// The LoopTask about to wait here, after taking its pending cancellation, if any.
+    @inline(never)
+    private func waitingTask() throws(CancelledError) -> (any RunningLoopTask)? {
+        let task = core.currentTask()
+        try task?.takeCancelRequest()
+        return task
+    }
+
+    @inline(never)
+    private func stopWaiting(_ task: any RunningLoopTask) throws(CancelledError) {
         if task.waitingOn === self { task.waitingOn = nil }
         try task.takeCancelRequest()
     }
@@ -264,6 +279,7 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
 
     /// Parks `continuation` until the Future completes, or resumes it at once if there is no
     /// reason to wait any more (the Future completed, or the task was cancelled, meanwhile).
+    @inline(never)
     private func suspend(_ continuation: UnsafeContinuation<Void, Never>, task: (any RunningLoopTask)?) {
         if isDone || task?.mustCancel == true {
             continuation.resume()

@@ -41,6 +41,7 @@ extension LoopCore {
     }
 
     /// Moves `task` from the unstarted tasks to the running ones, at its first step.
+    @inline(never)
     func started(_ task: some RunningLoopTask, as swiftTask: UnsafeCurrentTask?) {
         unstartedTasks[ObjectIdentifier(task)] = nil
         // A burst of tasks created at once grows the table; do not keep that room once they started.
@@ -138,30 +139,37 @@ public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
     /// Runs the task's function to its end and completes the task. Runs isolated to the loop.
     ///
     /// Kept small: its frame lives in the task's allocator for as long as the task, and frames
-    /// that outgrow the allocator's first slab (about 1 KB) make the runtime malloc another. The
-    /// result and error handling, generic and so sized at run time here, is in the synchronous
-    /// `finish` methods, whose frames are on the thread's stack.
+    /// that outgrow the allocator's first slab (about 1 KB) make the runtime malloc another. So
+    /// every other step is an out-of-line synchronous call, whose temporaries (generic, hence
+    /// sized at run time here) are on the thread's stack, not in this frame.
     @inline(__always)
     func drive(_ body: () async throws -> Value, on loop: isolated EventLoop) async {
-        // SAFETY: the UnsafeCurrentTask is kept only as a key while this very task runs `drive`
-        // (`finish` removes it); it is never used to act on the task.
-        withUnsafeCurrentTask { swiftTask in loop.core.started(self, as: swiftTask) }
         do {
-            // Cancelled before its first step: asyncio throws into the coroutine before it runs a
-            // line, so the body never starts.
-            try takeCancelRequest()
+            try start()
             finish(returning: try await body())
         } catch {
             finish(throwing: error)
         }
     }
 
+    /// Registers the task as running; throws if it was cancelled before its first step (asyncio
+    /// throws into the coroutine before it runs a line, so the body never starts).
+    @inline(never)
+    private func start() throws(CancelledError) {
+        // SAFETY: the UnsafeCurrentTask is kept only as a key while this very task runs `drive`
+        // (`forget` removes it); it is never used to act on the task.
+        withUnsafeCurrentTask { swiftTask in core.started(self, as: swiftTask) }
+        try takeCancelRequest()
+    }
+
+    @inline(never)
     private func finish(returning value: consuming Value) {
         // Cancelled after its last await: asyncio marks such a task cancelled.
         complete(mustCancel ? .cancelled(cancelMessage) : .succeeded(value))
         forget()
     }
 
+    @inline(never)
     private func finish(throwing error: any Error) {
         switch error {
         case let error as CancelledError: complete(.cancelled(error.message))
