@@ -15,8 +15,8 @@ import Testing
         #expect(client.receiveToEOF() == "")
         let exit = try await server.waitForExit()
         #expect(exit == .exited(0))
-        #expect(server.printed.contains("Client connected: 127.0.0.1:"))
-        #expect(server.printed.contains("Client has disconnected"))
+        #expect(try await server.waitForOutput(containing: "Client connected: 127.0.0.1:"))
+        #expect(try await server.waitForOutput(containing: "Client has disconnected"))
     }
 
     @Test func threadedUppercaseServerUppercasesASCIIOnlyForSeveralClients() async throws {
@@ -62,7 +62,7 @@ import Testing
         server.send(SIGTERM)
         let exit = try await server.waitForExit()
         #expect(exit == .exited(0))
-        #expect(server.printed.contains("Client connected"))
+        #expect(try await server.waitForOutput(containing: "Client connected"))
     }
 
     @Test func streamsEchoServerEchoesLinesTracksClientsAndStopsCleanly() async throws {

@@ -255,7 +255,7 @@ extension OurLoop {
     }
 }
 
-/// A task-local like LoopTaskState's, for the memory experiment below.
+/// A task-local, for the memory experiment below (LoopTask does not use one).
 final class BenchLocalValue: Sendable {}
 enum BenchLocal {
     @TaskLocal static var value: BenchLocalValue?

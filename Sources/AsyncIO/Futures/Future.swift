@@ -39,7 +39,6 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     var retrieved = false
     private var firstWaiter: Waiter?
     private var moreWaiters: [Waiter] = []
-    private var nextToken = 0
 
     /// Creates a pending Future on `loop`. Mirrors `loop.create_future()`.
     public init(loop: isolated EventLoop) {
@@ -183,12 +182,14 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// - Returns: a token for `removeDoneCallback`. Mirrors `add_done_callback()`.
     @discardableResult
     public func addDoneCallback(_ callback: @escaping (Future<Value>) -> Void) -> CallbackToken {
-        nextToken += 1
-        let token = CallbackToken(value: nextToken)
+        // Tokens come from the loop, not from each Future: a counter per Future would make every
+        // Future (and every task) a word bigger.
+        core.callbackTokens += 1
+        let token = CallbackToken(value: core.callbackTokens)
         if isDone {
             core.callSoon(Handle(core: core) { callback(self) })
         } else {
-            append(.callback(nextToken, callback))
+            append(.callback(token.value, callback))
         }
         return token
     }
@@ -224,9 +225,9 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// - Throws: what `result()` throws.
     public var value: Value {
         get async throws {
-            if case .pending = state {
-                try await waitUntilDone()
-            }
+            // `isDone`, not a look at `state` here: copying a generic enum in an async function takes
+            // room in the task's allocator, and this frame stays there while the task waits.
+            if !isDone { try await waitUntilDone() }
             return try result()
         }
     }
@@ -237,39 +238,55 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// the continuation's closure: the runtime may hop executors on the way to that closure, and a
     /// cancellation that ran in between must find either no waiter and a `mustCancel` flag, or the
     /// waiter in place.
+    ///
+    /// The synchronous steps are out-of-line calls on purpose: the temporaries of code inlined into
+    /// an async function end up in its frame, which stays in the task's allocator while it waits.
     func waitUntilDone() async throws(CancelledError) {
-        let task = currentLoopTaskOnThisLoop()
+        guard let task = try waitingTask() else { return await waitUntilDoneOrSwiftCancelled() }
+        await withUnsafeContinuation { suspend($0, task: task) }
+        try stopWaiting(task)
+    }
+
+    /// The LoopTask about to wait here, after taking its pending cancellation, if any.
+    @inline(never)
+    private func waitingTask() throws(CancelledError) -> (any RunningLoopTask)? {
+        let task = core.currentTask()
         try task?.takeCancelRequest()
-        if task == nil || task!.mayBeCancelledBySwift {
-            await withTaskCancellationHandler {
-                await withUnsafeContinuation { suspend($0, task: task) }
-            } onCancel: { [core, transfer = UnsafeTransfer(self)] in
-                // Swift cancellation arrives on the canceller's thread: hop to the loop first.
-                core.pushThreadSafe(.handle(Handle(core: core) { _ = transfer.value.cancel(message: nil) }))
-            }
-        } else {
-            await withUnsafeContinuation { suspend($0, task: task) }
-        }
-        if let task {
-            if task.waitingOn === self { task.waitingOn = nil }
-            try task.takeCancelRequest()
+        return task
+    }
+
+    @inline(never)
+    private func stopWaiting(_ task: any RunningLoopTask) throws(CancelledError) {
+        if task.waitingOn === self { task.waitingOn = nil }
+        try task.takeCancelRequest()
+    }
+
+    /// Waits outside a LoopTask's own root, where Swift cancellation may arrive: nobody holds the
+    /// Swift `Task` of a LoopTask, so nothing can cancel it the Swift way.
+    ///
+    /// Not inlined: the cancellation handler would make the frame of every awaiting LoopTask
+    /// bigger, and that frame lives in the task's allocator for as long as the task waits.
+    @inline(never)
+    private func waitUntilDoneOrSwiftCancelled() async {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { suspend($0, task: nil) }
+        } onCancel: { [core, transfer = UnsafeTransfer(self)] in
+            // Swift cancellation arrives on the canceller's thread: hop to the loop first.
+            // SAFETY: the Future is touched only in the handle, which runs on its loop's thread.
+            core.pushThreadSafe(.handle(Handle(core: core) { _ = transfer.value.cancel(message: nil) }))
         }
     }
 
     /// Parks `continuation` until the Future completes, or resumes it at once if there is no
     /// reason to wait any more (the Future completed, or the task was cancelled, meanwhile).
-    private func suspend(_ continuation: UnsafeContinuation<Void, Never>, task: LoopTaskState?) {
+    @inline(never)
+    private func suspend(_ continuation: UnsafeContinuation<Void, Never>, task: (any RunningLoopTask)?) {
         if isDone || task?.mustCancel == true {
             continuation.resume()
             return
         }
         task?.waitingOn = self
         append(.continuation(continuation))
-    }
-
-    /// The LoopTask running this code, if it runs on this Future's loop.
-    private func currentLoopTaskOnThisLoop() -> LoopTaskState? {
-        core.currentTaskState()
     }
 }
 

@@ -13,46 +13,47 @@ public protocol AnyLoopTask: AnyObject {
     @discardableResult func uncancel() -> Int
 }
 
-/// The cancellation state of one task, reachable from the code the task runs.
+/// A LoopTask seen by the code it runs: its asyncio cancellation state, whatever its result type.
 ///
-/// The loop maps each running LoopTask's Swift task to its state (`LoopCore.taskStates`), so that
-/// an `await` on a loop Future knows which task waits (to cancel the Future when the task is
+/// The loop maps each running LoopTask's Swift task to it (`LoopCore.runningTasks`), so that an
+/// `await` on a loop Future knows which task waits (to cancel the Future when the task is
 /// cancelled, as asyncio does). Child tasks and unstructured tasks are other Swift tasks, so they
-/// are not found there: only the task's own code sees its state.
+/// are not found there: only the task's own code sees it.
 ///
 /// Not a `@TaskLocal`: binding one takes `TaskLocal.withValue`, whose operation is a plain (hence
 /// `@concurrent`) async closure; entering and leaving it cost two extra executor hops per task.
-final class LoopTaskState {
-    /// The state of the LoopTask running the calling code on this thread's loop, if any.
-    static var current: LoopTaskState? {
-        runningLoopIfAny()?.core.currentTaskState()
+/// Not a separate state object either: one object per task is what a suspended task costs least.
+protocol RunningLoopTask: AnyLoopTask {
+    var core: LoopCore { get }
+    /// A cancellation was requested while the task was not waiting on a Future: its next await on
+    /// the loop throws it.
+    var mustCancel: Bool { get }
+    /// The Future the task is suspended on, cancelled when the task is.
+    var waitingOn: (any FutureCancelling)? { get set }
+    /// Throws the pending cancellation, once.
+    func takeCancelRequest() throws(CancelledError)
+}
+
+extension LoopCore {
+    /// The tasks of this loop that are not done yet.
+    var pendingTasks: [any RunningLoopTask] {
+        Array(unstartedTasks.values) + Array(runningTasks.values)
     }
 
-    let core: LoopCore
-    /// The task this state belongs to.
-    // SAFETY: the task owns its state, and the state is reachable only through the task or, while
-    // the task's `drive` runs (holding the task), through `LoopCore.taskStates`; so the task is
-    // alive whenever this is read. `unowned(unsafe)` spares a weak reference's side table.
-    unowned(unsafe) var task: (any AnyLoopTask)?
-    var cancelRequests = 0
-    var mustCancel = false
-    var cancelMessage: String?
-    /// The Future the task is suspended on, cancelled when the task is.
-    var waitingOn: (any FutureCancelling)?
-    /// The task's own Swift task: the key of `LoopCore.taskStates` while the task runs.
-    var swiftTask: UnsafeCurrentTask?
-    /// Only awaits outside a LoopTask's own root need a Swift cancellation handler: nobody holds
-    /// the Swift `Task` of a LoopTask, so nothing can cancel it the Swift way.
-    let mayBeCancelledBySwift = false
+    /// Moves `task` from the unstarted tasks to the running ones, at its first step.
+    @inline(never)
+    func started(_ task: some RunningLoopTask, as swiftTask: UnsafeCurrentTask?) {
+        unstartedTasks[ObjectIdentifier(task)] = nil
+        // A burst of tasks created at once grows the table; do not keep that room once they started.
+        if unstartedTasks.isEmpty && unstartedTasks.capacity > 64 { unstartedTasks = [:] }
+        if let swiftTask { runningTasks[swiftTask] = task }
+    }
 
-    init(core: LoopCore) { self.core = core }
-
-    /// Throws the pending cancellation, once.
+    /// The LoopTask running the calling code, if it is one of this loop's. Loop thread only.
     @inline(__always)
-    func takeCancelRequest() throws(CancelledError) {
-        guard mustCancel else { return }
-        mustCancel = false
-        throw CancelledError(message: cancelMessage)
+    func currentTask() -> (any RunningLoopTask)? {
+        guard !runningTasks.isEmpty else { return nil }
+        return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { runningTasks[$0] } }
     }
 }
 
@@ -67,17 +68,16 @@ final class LoopTaskState {
 /// that `await` throws `CancelledError(message)`; the task may catch it and go on.
 ///
 /// Mirrors `asyncio.Task`. Named `LoopTask` so as not to shadow `Swift.Task`.
-public final class LoopTask<Value>: Future<Value>, AnyLoopTask {
+public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
     public let name: String
-    let taskState: LoopTaskState
-    /// Where the task was created; kept in debug mode.
-    var site: CallSite?
+    var cancelRequests = 0
+    var mustCancel = false
+    var cancelMessage: String?
+    var waitingOn: (any FutureCancelling)?
 
     init(core: LoopCore, name: String) {
         self.name = name
-        taskState = LoopTaskState(core: core)
         super.init(core: core)
-        taskState.task = self
     }
 
     /// Requests that the task be cancelled.
@@ -90,25 +90,32 @@ public final class LoopTask<Value>: Future<Value>, AnyLoopTask {
     @discardableResult
     public override func cancel(message: String? = nil) -> Bool {
         guard !isDone else { return false }
-        taskState.cancelRequests += 1
-        if let waitingOn = taskState.waitingOn, waitingOn.cancel(message: message) {
+        cancelRequests += 1
+        if let waitingOn, waitingOn.cancel(message: message) {
             // The task is woken with CancelledError by that Future.
             return true
         }
-        taskState.mustCancel = true
-        taskState.cancelMessage = message
+        mustCancel = true
+        cancelMessage = message
         return true
     }
 
-    public func cancelling() -> Int { taskState.cancelRequests }
+    public func cancelling() -> Int { cancelRequests }
 
     @discardableResult
     public func uncancel() -> Int {
-        if taskState.cancelRequests > 0 {
-            taskState.cancelRequests -= 1
-            if taskState.cancelRequests == 0 { taskState.mustCancel = false }
+        if cancelRequests > 0 {
+            cancelRequests -= 1
+            if cancelRequests == 0 { mustCancel = false }
         }
-        return taskState.cancelRequests
+        return cancelRequests
+    }
+
+    @inline(__always)
+    func takeCancelRequest() throws(CancelledError) {
+        guard mustCancel else { return }
+        mustCancel = false
+        throw CancelledError(message: cancelMessage)
     }
 
     /// Tasks complete themselves. Mirrors asyncio, where `Task.set_result` raises.
@@ -121,45 +128,73 @@ public final class LoopTask<Value>: Future<Value>, AnyLoopTask {
         throw AsyncIOError.invalidState("Task does not support setException")
     }
 
-    /// Runs the task's function to its end and completes the task. Runs isolated to the loop.
-    func drive(
-        _ body: @escaping () async throws -> Value,
-        on loop: isolated EventLoop
-    ) async {
-        // SAFETY: the UnsafeCurrentTask is kept only as a key while this very task runs `drive`,
-        // and removed before `drive` returns; it is never used to act on the task.
-        withUnsafeCurrentTask { swiftTask in
-            taskState.swiftTask = swiftTask
-            if let swiftTask { loop.core.taskStates[swiftTask] = taskState }
-        }
-        do {
-            // Cancelled before its first step: asyncio throws into the coroutine before it runs a
-            // line, so the body never starts.
-            try taskState.takeCancelRequest()
-            let value = try await body()
-            if taskState.mustCancel {
-                // Cancelled after its last await: asyncio marks such a task cancelled.
-                complete(.cancelled(taskState.cancelMessage))
-            } else {
-                complete(.succeeded(value))
-            }
-        } catch let error as CancelledError {
-            complete(.cancelled(error.message))
-        } catch is CancellationError {
-            complete(.cancelled(nil))
-        } catch {
-            complete(.failed(error))
-        }
-        if let swiftTask = taskState.swiftTask { loop.core.taskStates[swiftTask] = nil }
-        taskState.swiftTask = nil
-        taskState.waitingOn = nil
-        loop.core.pendingTasks.removeValue(forKey: ObjectIdentifier(self))
+    /// Shows where the task was created, in debug mode.
+    public override var description: String {
+        let site = core.taskSites.isEmpty ? nil : core.taskSites[ObjectIdentifier(self)]
+        return "<LoopTask \(name) \(stateName)\(site.map { " created at \($0)" } ?? "")>"
     }
 
-    public override var description: String { "<LoopTask \(name) \(stateName)>" }
+    // MARK: - Running
+
+    /// Runs the task's function to its end and completes the task. Runs isolated to the loop.
+    ///
+    /// Kept small: its frame lives in the task's allocator for as long as the task, and frames
+    /// that outgrow the allocator's first slab (about 1 KB) make the runtime malloc another. So
+    /// every other step is an out-of-line synchronous call, whose temporaries (generic, hence
+    /// sized at run time here) are on the thread's stack, not in this frame.
+    @inline(__always)
+    func drive(_ body: () async throws -> Value, on loop: isolated EventLoop) async {
+        do {
+            try start()
+            finish(returning: try await body())
+        } catch {
+            finish(throwing: error)
+        }
+    }
+
+    /// Registers the task as running; throws if it was cancelled before its first step (asyncio
+    /// throws into the coroutine before it runs a line, so the body never starts).
+    @inline(never)
+    private func start() throws(CancelledError) {
+        // SAFETY: the UnsafeCurrentTask is kept only as a key while this very task runs `drive`
+        // (`forget` removes it); it is never used to act on the task.
+        withUnsafeCurrentTask { swiftTask in core.started(self, as: swiftTask) }
+        try takeCancelRequest()
+    }
+
+    @inline(never)
+    private func finish(returning value: consuming Value) {
+        // Cancelled after its last await: asyncio marks such a task cancelled.
+        complete(mustCancel ? .cancelled(cancelMessage) : .succeeded(value))
+        forget()
+    }
+
+    @inline(never)
+    private func finish(throwing error: any Error) {
+        switch error {
+        case let error as CancelledError: complete(.cancelled(error.message))
+        case is CancellationError: complete(.cancelled(nil))
+        default: complete(.failed(error))
+        }
+        forget()
+    }
+
+    /// Drops what the loop keeps of a running task, from the task's own last step.
+    private func forget() {
+        withUnsafeCurrentTask { swiftTask in
+            if let swiftTask { core.runningTasks[swiftTask] = nil }
+        }
+        waitingOn = nil
+        if !core.taskSites.isEmpty { core.taskSites.removeValue(forKey: ObjectIdentifier(self)) }
+    }
 }
 
 /// The task running the calling code, if it is a `LoopTask`. Mirrors `asyncio.current_task()`.
 public func currentTask() -> (any AnyLoopTask)? {
-    LoopTaskState.current?.task
+    currentLoopTask()
+}
+
+/// The LoopTask running the calling code on this thread's running loop, if any.
+func currentLoopTask() -> (any RunningLoopTask)? {
+    runningLoopIfAny()?.core.currentTask()
 }

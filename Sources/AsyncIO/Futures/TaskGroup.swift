@@ -189,7 +189,7 @@ public final class LoopTaskGroup {
 @discardableResult
 public func withLoopTaskGroup<Value>(_ body: (LoopTaskGroup) async throws -> Value) async throws -> Value {
     let loop = try loopForAwait()
-    guard let state = LoopTaskState.current, state.core === loop.core, let parent = state.task else {
+    guard let parent = loop.core.currentTask() else {
         throw AsyncIOError.loopState("LoopTaskGroup should be used inside a task")
     }
     let group = LoopTaskGroup(loop: loop, parent: parent)

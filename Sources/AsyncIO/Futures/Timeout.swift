@@ -37,7 +37,7 @@ public final class Timeout {
 
     /// Enters the scope for the current task: the `__aenter__` half.
     init(core: LoopCore, when: LoopInstant?) throws(AsyncIOError) {
-        guard let task = LoopTaskState.current?.task, LoopTaskState.current?.core === core else {
+        guard let task = currentLoopTask(), task.core === core else {
             throw AsyncIOError.loopState("Timeout should be used inside a task")
         }
         self.core = core

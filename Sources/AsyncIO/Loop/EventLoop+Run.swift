@@ -83,6 +83,7 @@ extension EventLoop {
         for task in pending.tasks {
             core.reportException(message: "Task was destroyed but it is pending!", source: "\(task)")
         }
+        core.taskSites.removeAll()
         core.defaultExecutor?.shutdown(wait: false)
         core.defaultExecutor = nil
     }

@@ -151,14 +151,16 @@ public actor EventLoop {
     ) -> LoopTask<Value> {
         let number = Self.taskCounter.add(1, ordering: .relaxed).newValue
         let task = LoopTask<Value>(core: core, name: name ?? "Task-\(number)")
-        if core.debug { task.site = CallSite(fileID: fileID, line: line) }
-        core.pendingTasks[ObjectIdentifier(task)] = task
+        if core.debug { core.taskSites[ObjectIdentifier(task)] = CallSite(fileID: fileID, line: line) }
+        core.unstartedTasks[ObjectIdentifier(task)] = task
         // SAFETY: `task` and `body` belong to this loop's region (this method is isolated to the
         // loop, so whoever passed `body` is too) and are only touched inside `drive`, which runs
         // isolated to this same loop.
         let transfer = UnsafeTransfer((task, body))
+        // The Swift task is not named after the LoopTask: the runtime would copy the name into the
+        // task's allocator, taking room the task's frames need (see `LoopTask.drive`).
         let start = {
-            Task(name: task.name, executorPreference: self.core.taskExecutor) { [self] in
+            Task(executorPreference: self.core.taskExecutor) { [self] in
                 await transfer.value.0.drive(transfer.value.1, on: self)
             }
         }
@@ -175,7 +177,7 @@ public actor EventLoop {
 
     /// The tasks of this loop that are not done yet. Mirrors `asyncio.all_tasks()`.
     public func allTasks() -> [any AnyLoopTask] {
-        Array(core.pendingTasks.values)
+        core.pendingTasks
     }
 
     // MARK: - Errors

@@ -101,10 +101,15 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     let clock: any LoopClock
     private var registrations: [IORegistration?] = []
     private var nextGeneration: UInt32 = 1
-    /// Pending tasks, so that `allTasks` can list them and `close` can report them.
-    var pendingTasks: [ObjectIdentifier: any AnyLoopTask] = [:]
-    /// The state of each LoopTask whose body is running, by its Swift task (see `LoopTaskState`).
-    var taskStates: [UnsafeCurrentTask: LoopTaskState] = [:]
+    /// Tasks created but not started yet. With `runningTasks`, the pending tasks, which `allTasks`
+    /// lists and `close` reports; a task is in one table only, so a suspended task costs one entry.
+    var unstartedTasks: [ObjectIdentifier: any RunningLoopTask] = [:]
+    /// Each LoopTask whose body is running, by its Swift task (see `RunningLoopTask`).
+    var runningTasks: [UnsafeCurrentTask: any RunningLoopTask] = [:]
+    /// The last token `Future.addDoneCallback` handed out, on any of this loop's Futures.
+    var callbackTokens = 0
+    /// Where each pending task was created, kept in debug mode only (for the reports about it).
+    var taskSites: [ObjectIdentifier: CallSite] = [:]
     var debug = false
     var slowCallbackDuration: Duration = .milliseconds(100)
     /// Callbacks run by `shutdown` hooks (the default executor's shutdown, for instance).
@@ -247,13 +252,6 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
             job = hop
             role = hopRole
         }
-    }
-
-    /// The state of the LoopTask running the calling code, if it is one of this loop's. Loop thread only.
-    @inline(__always)
-    func currentTaskState() -> LoopTaskState? {
-        guard !taskStates.isEmpty else { return nil }
-        return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { taskStates[$0] } }
     }
 
     // MARK: - Scheduling
@@ -555,11 +553,12 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     // MARK: - Closing
 
     /// Releases the selector and the wake-up descriptor; returns what was still scheduled.
-    func close() -> (tasks: [any AnyLoopTask], dropped: Int) {
+    func close() -> (tasks: [any RunningLoopTask], dropped: Int) {
         // Under the inbox lock, so no push can land after the drain below.
         inboxLock.withLock { closedFlag.store(true, ordering: .relaxed) }
-        let tasks = Array(pendingTasks.values)
-        pendingTasks.removeAll()
+        let tasks = pendingTasks
+        unstartedTasks.removeAll()
+        runningTasks.removeAll()
         drainInbox()
         // Take the ready queue out before dropping it: deinits of what it holds may run user code
         // that schedules again (see the SAFETY note on `ready`).

@@ -89,7 +89,7 @@ public func run<Value>(
 extension EventLoop {
     /// Cancels every pending task and waits for all of them; reports those that failed otherwise.
     func cancelAllTasks() async {
-        let tasks = core.pendingTasks.values.filter { $0 !== currentTask() }
+        let tasks = core.pendingTasks.filter { $0 !== currentTask() }
         guard !tasks.isEmpty else { return }
         for task in tasks { task.cancel(message: nil) }
         for task in tasks {

@@ -119,7 +119,18 @@ public final class StreamReader {
     ///
     /// Resumes a paused transport first: waiting for data that cannot arrive would deadlock
     /// (`readExactly(n)` with n > 2 × limit needs this).
+    ///
+    /// Its steps are out-of-line calls, and it awaits `waitUntilDone`, not `value`: a connection
+    /// idles here, and what this frame holds stays in its task's allocator all that time.
     func waitForData(_ caller: String) async throws {
+        let future = try makeWaiter(caller)
+        defer { if waiter === future { waiter = nil } }
+        try await future.waitUntilDone()
+        try future.result()
+    }
+
+    @inline(never)
+    private func makeWaiter(_ caller: String) throws -> Future<Void> {
         guard waiter == nil else {
             throw AsyncIOError.invalidState(
                 "\(caller)() called while another task is already waiting for incoming data"
@@ -131,8 +142,7 @@ public final class StreamReader {
         }
         let future = Future<Void>(core: try loopForAwait().core)
         waiter = future
-        defer { if waiter === future { waiter = nil } }
-        try await future.value
+        return future
     }
 
     // MARK: - Reading
@@ -146,23 +156,35 @@ public final class StreamReader {
     public func read(_ n: Int = -1) async throws -> [UInt8] {
         if let error { throw error }
         if n == 0 { return [] }
-        if n < 0 {
-            // Read limit-sized blocks until EOF, so the transport keeps being paused and resumed
-            // rather than the buffer growing without bound.
-            var all: [UInt8] = []
-            while true {
-                let block = try await read(limit)
-                if block.isEmpty { break }
-                if all.isEmpty { all = block } else { all.append(contentsOf: block) }
-            }
-            return all
-        }
+        if n < 0 { return try await readToEOF() }
         if buffer.isEmpty && !eof {
             try await waitForData("read")
         }
+        return take(n)
+    }
+
+    /// Takes up to `n` buffered bytes. Out of line, so that `read`'s frame does not hold its temporaries.
+    @inline(never)
+    private func take(_ n: Int) -> [UInt8] {
         let data = buffer.take(n)
         maybeResumeTransport()
         return data
+    }
+
+    /// Reads limit-sized blocks until EOF, so the transport keeps being paused and resumed rather
+    /// than the buffer growing without bound.
+    ///
+    /// Apart from `read(_:)`, so that the frame of a task idling in `read(n)` (which stays in the
+    /// task's allocator) does not hold this loop's state.
+    @inline(never)
+    private func readToEOF() async throws -> [UInt8] {
+        var all: [UInt8] = []
+        while true {
+            let block = try await read(limit)
+            if block.isEmpty { break }
+            if all.isEmpty { all = block } else { all.append(contentsOf: block) }
+        }
+        return all
     }
 
     /// Reads exactly `n` bytes.

@@ -108,6 +108,25 @@ import Testing
         }
         #expect(reports == ["Task was destroyed but it is pending!"])
     }
+
+    @Test func inDebugModeAPendingTaskIsReportedWithWhereItWasCreated() async throws {
+        let sources = try await onPlainThread { () throws -> [String] in
+            let loop = try EventLoop(clock: VirtualClock())
+            let log = EventLog<String>()
+            loop.setExceptionHandler { _, context in log.append(context.source ?? "no source") }
+            try loop.runUntilComplete { loop in
+                loop.debug = true
+                loop.createTask(name: "sleeper", fileID: "Example/Sleeper.swift", line: 7) {
+                    try await sleep(.seconds(60))
+                }
+                loop.createTask(name: "done", fileID: "Example/Done.swift", line: 8) {}
+                try await sleep(.zero)
+            }
+            try loop.close()
+            return log.events
+        }
+        #expect(sources == ["<LoopTask sleeper pending created at Example/Sleeper.swift:7>"])
+    }
 }
 
 @Suite struct RunGuardTests {
