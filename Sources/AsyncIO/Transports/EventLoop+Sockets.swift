@@ -64,17 +64,6 @@ extension EventLoop {
         try? core.updateInterest(registration, to: registration.interest.subtracting(events))
         return true
     }
-
-    /// Suspends until `fd` is readable (or writable). Cancelling the waiting task removes the watch.
-    func waitReady(_ fd: Int32, writable: Bool) async throws {
-        let ready = Future<Void>(core: core)
-        let callback = {
-            if !ready.isDone { ready.complete(.succeeded(())) }
-        }
-        if writable { try addWriter(fd, callback) } else { try addReader(fd, callback) }
-        defer { if writable { removeWriter(fd) } else { removeReader(fd) } }
-        try await ready.value
-    }
 }
 
 // MARK: - Low-level socket coroutines
@@ -103,7 +92,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
                 throw SystemError(call: "recv", errno: error)
             }
-            try await waitReady(fd, writable: false)
+            try await waitReady(socket, fd, writable: false)
         }
     }
 
@@ -126,7 +115,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
                 throw SystemError(call: "send", errno: error)
             }
-            try await waitReady(fd, writable: true)
+            try await waitReady(socket, fd, writable: true)
         }
     }
 
@@ -148,7 +137,7 @@ extension EventLoop {
         guard result == EINPROGRESS || result == EINTR || result == EAGAIN else {
             throw SystemError(call: "connect(\(address))", errno: result)
         }
-        try await waitReady(fd, writable: true)
+        try await waitReady(socket, fd, writable: true)
         let pending = socket.pendingError()
         guard pending == 0 else { throw SystemError(call: "connect(\(address))", errno: pending) }
     }
@@ -177,7 +166,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR || error == ECONNABORTED else {
                 throw SystemError(call: "accept4", errno: error)
             }
-            try await waitReady(fd, writable: false)
+            try await waitReady(socket, fd, writable: false)
         }
     }
 
@@ -209,7 +198,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
                 throw SystemError(call: "recvfrom", errno: error)
             }
-            try await waitReady(fd, writable: false)
+            try await waitReady(socket, fd, writable: false)
         }
     }
 
@@ -229,7 +218,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
                 throw SystemError(call: "sendto", errno: error)
             }
-            try await waitReady(fd, writable: true)
+            try await waitReady(socket, fd, writable: true)
         }
     }
 }
