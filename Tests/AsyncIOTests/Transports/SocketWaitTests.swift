@@ -190,6 +190,64 @@ import Testing
         #expect(events == ["cancelled", "reader left: false", "kept"])
     }
 
+    /// The cancellation comes while the task waits in `sockRecv`, or before it even started.
+    @Test(arguments: [false, true])
+    func cancellingASwiftTaskInRecvRemovesItsReader(cancelFirst: Bool) async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let pair = try await Self.pair(loop)
+            // A Swift task, not a LoopTask: only Swift's cancellation can reach it.
+            let waiting = Task {
+                _ = loop.isRunning
+                return try await loop.sockRecv(pair.ours, maxBytes: 100)
+            }
+            if !cancelFirst { try await sleep(.milliseconds(5)) }
+            waiting.cancel()
+            switch await waiting.result {
+            case .success: events.append("received")
+            case .failure(let error): events.append(error is CancelledError ? "cancelled" : "\(error)")
+            }
+            events.append("reader left: \(loop.removeReader(pair.ours.fileDescriptor))")
+            pair.sendFromFar("kept")
+            events.append(try await Self.receive(pair.ours, loop))
+            pair.ours.close()
+            pair.far.close()
+            return events
+        }
+        #expect(events == ["cancelled", "reader left: false", "kept"])
+    }
+
+    @Test func aTaskCancelledAgainAfterCatchingWaitsAndIsCancelledAgain() async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let pair = try await Self.pair(loop)
+            let waiting = loop.createTask { () async throws -> [String] in
+                var seen: [String] = []
+                for _ in 0..<2 {
+                    do {
+                        _ = try await loop.sockRecv(pair.ours, maxBytes: 100)
+                        seen.append("received")
+                    } catch let error as CancelledError {
+                        seen.append("cancelled \(error.message ?? "")")
+                    }
+                }
+                seen.append(Self.text(try await loop.sockRecv(pair.ours, maxBytes: 100)))
+                return seen
+            }
+            try await sleep(.milliseconds(5))
+            waiting.cancel(message: "first")
+            try await sleep(.milliseconds(5))
+            waiting.cancel(message: "second")
+            try await sleep(.milliseconds(5))
+            pair.sendFromFar("after")
+            events += try await waitFor(waiting, timeout: .seconds(5))
+            pair.ours.close()
+            pair.far.close()
+            return events
+        }
+        #expect(events == ["cancelled first", "cancelled second", "after"])
+    }
+
     @Test func addReaderAndRemoveReaderWorkOnASocketBetweenItsWaits() async throws {
         let events = try await EventLoopThread.run { loop in
             var events: [String] = []
