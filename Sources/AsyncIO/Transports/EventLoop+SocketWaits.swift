@@ -20,13 +20,13 @@
 //   moment is woken; its retry then fails with EBADF instead of hanging.
 import Glibc
 
-/// What a socket's waits hold in one loop: the registration they keep armed, and one reusable
-/// wait per direction. Stored by the `Socket`; used on that loop's thread only.
+/// What a socket's waits hold in one loop: the registration they keep armed, and the wake-ups of
+/// the waits pending now. Stored by the `Socket`; used on that loop's thread only.
 struct SocketWaits {
     weak var core: LoopCore?
     let registration: IORegistration
-    var reading: SocketWait?
-    var writing: SocketWait?
+    var reading: Handle?
+    var writing: Handle?
 }
 
 extension EventLoop {
@@ -36,30 +36,30 @@ extension EventLoop {
     /// the interest stays armed in the selector for the socket's next wait (see above).
     func waitReady(_ socket: Socket, _ fd: Int32, writable: Bool) async throws {
         let registration = try armedRegistration(socket, fd, events: writable ? .writable : .readable)
-        let wait: SocketWait
-        if let reused = writable ? socket.waits?.writing : socket.waits?.reading {
-            wait = reused
-        } else {
-            wait = SocketWait(core: core)
-            if writable { socket.waits?.writing = wait } else { socket.waits?.reading = wait }
+        let ready = Future<Void>(core: core)
+        let wake = Handle(core: core) {
+            if !ready.isDone { ready.complete(.succeeded(())) }
         }
-        let wake = wait.wake
         if writable {
-            if registration.writer !== wake { registration.writer?.cancel() }
+            registration.writer?.cancel()
             registration.writer = wake
+            socket.waits?.writing = wake
         } else {
-            if registration.reader !== wake { registration.reader?.cancel() }
+            registration.reader?.cancel()
             registration.reader = wake
+            socket.waits?.reading = wake
         }
         defer {
             // Only the wake-up goes; the interest stays armed for the next wait.
             if writable {
                 if registration.writer === wake { registration.writer = nil }
+                if socket.waits?.writing === wake { socket.waits?.writing = nil }
             } else {
                 if registration.reader === wake { registration.reader = nil }
+                if socket.waits?.reading === wake { socket.waits?.reading = nil }
             }
         }
-        try await wait.wait(task: core.currentTaskState())
+        try await ready.value
     }
 
     /// The socket's registration in this loop, armed for `events`: its own one if the loop still
@@ -73,19 +73,13 @@ extension EventLoop {
             return registration
         }
         // Released from another loop, or dropped by this one (disarmed, or taken by `addReader`).
-        let kept = socket.waits?.core === core ? socket.waits : nil
         socket.releaseWaits()
         let registration = core.registration(for: fd)
         guard registration.handler == nil else {
             throw TransportError.invalidValue("File descriptor \(fd) is used by transport")
         }
         try core.updateInterest(registration, to: registration.interest.union(events))
-        socket.waits = SocketWaits(
-            core: core,
-            registration: registration,
-            reading: kept?.reading,
-            writing: kept?.writing
-        )
+        socket.waits = SocketWaits(core: core, registration: registration)
         return registration
     }
 }
@@ -106,8 +100,8 @@ extension Socket {
         registration.reader = nil
         registration.writer = nil
         try? core.updateInterest(registration, to: [])
-        // Waits pending now resume, retry and fail with EBADF.
-        waits.reading?.resume()
-        waits.writing?.resume()
+        for case let wake? in [waits.reading, waits.writing] where !wake.isCancelled {
+            core.callSoon(wake)
+        }
     }
 }
