@@ -27,6 +27,8 @@ struct SocketWaits {
     let registration: IORegistration
     var reading: Handle?
     var writing: Handle?
+    /// The last receive took less than it asked for, so the stream's buffer was empty then.
+    var drained = false
 }
 
 extension EventLoop {
@@ -60,6 +62,25 @@ extension EventLoop {
             }
         }
         try await ready.value
+    }
+
+    /// True when a receive on `socket` would find nothing: its last one emptied the stream's
+    /// buffer, and the loop has watched it for readability ever since without a report.
+    ///
+    /// Readiness arriving with nobody waiting disarms the registration (`LoopCore.dispatch`), so
+    /// "still armed" means "nothing arrived unseen"; what arrives later is reported at the next
+    /// poll. Then `sockRecv` waits first, as Tokio does after a short read, and saves the recv that
+    /// asyncio would make only to get EAGAIN (most of them, in a request/response exchange).
+    func isKnownDrained(_ socket: Socket) -> Bool {
+        guard let waits = socket.waits, waits.drained, waits.core === core else { return false }
+        return core.existingRegistration(for: waits.registration.fd) === waits.registration
+            && waits.registration.interest.contains(.readable)
+    }
+
+    /// Records whether the last receive on `socket` emptied its buffer (a short read on a stream).
+    func noteReceived(_ socket: Socket, drained: Bool) {
+        guard socket.waits != nil else { return }
+        socket.waits?.drained = drained
     }
 
     /// The socket's registration in this loop, armed for `events`: its own one if the loop still

@@ -165,6 +165,33 @@ import Testing
         #expect(events == ["one", "idle iterations below 100: true", "two", "three"])
     }
 
+    @Test func dataThatArrivesAfterAShortReadAndBeforeTheNextPollIsReceived() async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let pair = try await Self.pair(loop)
+            let waiting = loop.createTask { Self.text(try await loop.sockRecv(pair.ours, maxBytes: 100)) }
+            try await sleep(.milliseconds(5))
+            pair.sendFromFar("one")
+            // A short read: the buffer was empty then, and sockRecv will wait before reading again.
+            events.append(try await waitFor(waiting, timeout: .seconds(5)))
+            // No await between the send and the receive: the loop has not polled in between.
+            pair.sendFromFar("two")
+            events.append(try await Self.receive(pair.ours, loop))
+            // A full read says nothing about what is left: the rest comes without a wait.
+            pair.sendFromFar("abcdef")
+            try await sleep(.milliseconds(5))
+            var buffer = [UInt8](repeating: 0, count: 3)
+            for _ in 0..<2 {
+                let count = try await loop.sockRecvInto(pair.ours, &buffer)
+                events.append(Self.text(Array(buffer[..<count])))
+            }
+            pair.ours.close()
+            pair.far.close()
+            return events
+        }
+        #expect(events == ["one", "two", "abc", "def"])
+    }
+
     @Test func cancellingAPendingRecvRemovesItsReader() async throws {
         let events = try await EventLoopThread.run { loop in
             var events: [String] = []
