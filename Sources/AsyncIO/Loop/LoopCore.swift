@@ -36,6 +36,9 @@ final class IORegistration {
     }
 
     var token: UInt64 { UInt64(UInt32(bitPattern: fd)) | UInt64(generation) << 32 }
+
+    /// Watched, with nothing to call: the interest a socket's finished wait leaves armed.
+    var isLeftOver: Bool { handler == nil && reader == nil && writer == nil && !interest.isEmpty }
 }
 
 /// The loop's machinery: the executor Swift enqueues jobs on, the ready queue, timers, the selector,
@@ -498,6 +501,14 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         {
             runIOHandle(writer)
         }
+        // Readiness nobody waits for: a socket's finished wait left its interest armed
+        // (EventLoop+SocketWaits.swift). Disarm it, or level-triggered epoll reports it on every poll.
+        var unattended = events.intersection(registration.interest)
+        if registration.reader != nil { unattended.remove(.readable) }
+        if registration.writer != nil { unattended.remove(.writable) }
+        if !unattended.isEmpty, registrations[fd] === registration, registration.handler == nil {
+            try? updateInterest(registration, to: registration.interest.subtracting(unattended))
+        }
     }
 
     // MARK: - File descriptors
@@ -510,7 +521,12 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
                 contentsOf: repeatElement(nil, count: max(index + 1, registrations.count * 2) - registrations.count)
             )
         }
-        if let existing = registrations[index] { return existing }
+        if let existing = registrations[index] {
+            // Armed with nothing attached: what a socket's finished wait left (EventLoop+SocketWaits.swift).
+            // Whoever asks is not that socket, and the number may have been reused: start afresh.
+            guard existing.isLeftOver else { return existing }
+            try? selector.deregister(fd: fd)
+        }
         let registration = IORegistration(fd: fd, generation: nextGeneration)
         nextGeneration &+= 1
         registrations[index] = registration

@@ -64,17 +64,6 @@ extension EventLoop {
         try? core.updateInterest(registration, to: registration.interest.subtracting(events))
         return true
     }
-
-    /// Suspends until `fd` is readable (or writable). Cancelling the waiting task removes the watch.
-    func waitReady(_ fd: Int32, writable: Bool) async throws {
-        let ready = Future<Void>(core: core)
-        let callback = {
-            if !ready.isDone { ready.complete(.succeeded(())) }
-        }
-        if writable { try addWriter(fd, callback) } else { try addReader(fd, callback) }
-        defer { if writable { removeWriter(fd) } else { removeReader(fd) } }
-        try await ready.value
-    }
 }
 
 // MARK: - Low-level socket coroutines
@@ -82,7 +71,8 @@ extension EventLoop {
 extension EventLoop {
     /// Receives up to `maxBytes` from `socket`, waiting until some arrive; empty at EOF.
     ///
-    /// - Throws: `SystemError` (e.g. ECONNRESET), `CancelledError`. Mirrors `loop.sock_recv(sock, n)`.
+    /// - Throws: `SystemError` (e.g. ECONNRESET), `CancelledError`. Mirrors `loop.sock_recv(sock, n)`,
+    ///   with `sockRecvInto`'s deviation.
     public func sockRecv(_ socket: Socket, maxBytes: Int) async throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: max(0, maxBytes))
         let count = try await sockRecvInto(socket, &buffer)
@@ -94,16 +84,29 @@ extension EventLoop {
     ///
     /// - Returns: the number of bytes received; 0 at EOF.
     /// - Throws: `SystemError`, `CancelledError`. Mirrors `loop.sock_recv_into(sock, buf)`.
+    ///   Deviation: asyncio always tries `recv` first; after a receive on a stream socket that
+    ///   took less than it asked for (the buffer was empty then), this one waits for the loop to
+    ///   report the socket readable before calling `recv`, as Tokio does, so it suspends at least
+    ///   once even if bytes arrived meanwhile. That saves a `recv` that would fail with EAGAIN.
     public func sockRecvInto(_ socket: Socket, _ buffer: inout [UInt8]) async throws -> Int {
+        // Skip the first recv when it would surely fail (see `isKnownDrained`).
+        var tryFirst = !isKnownDrained(socket)
         while true {
             let fd = try socket.liveDescriptor("recv")
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count >= 0 { return count }
-            let error = errno
-            guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
-                throw SystemError(call: "recv", errno: error)
+            if tryFirst {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count >= 0 {
+                    let short = count > 0 && count < buffer.count
+                    noteReceived(socket, drained: short && socket.type == Int32(SOCK_STREAM.rawValue))
+                    return count
+                }
+                let error = errno
+                guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
+                    throw SystemError(call: "recv", errno: error)
+                }
             }
-            try await waitReady(fd, writable: false)
+            tryFirst = true
+            try await waitReady(socket, fd, writable: false)
         }
     }
 
@@ -126,7 +129,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
                 throw SystemError(call: "send", errno: error)
             }
-            try await waitReady(fd, writable: true)
+            try await waitReady(socket, fd, writable: true)
         }
     }
 
@@ -148,7 +151,7 @@ extension EventLoop {
         guard result == EINPROGRESS || result == EINTR || result == EAGAIN else {
             throw SystemError(call: "connect(\(address))", errno: result)
         }
-        try await waitReady(fd, writable: true)
+        try await waitReady(socket, fd, writable: true)
         let pending = socket.pendingError()
         guard pending == 0 else { throw SystemError(call: "connect(\(address))", errno: pending) }
     }
@@ -177,7 +180,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR || error == ECONNABORTED else {
                 throw SystemError(call: "accept4", errno: error)
             }
-            try await waitReady(fd, writable: false)
+            try await waitReady(socket, fd, writable: false)
         }
     }
 
@@ -209,7 +212,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
                 throw SystemError(call: "recvfrom", errno: error)
             }
-            try await waitReady(fd, writable: false)
+            try await waitReady(socket, fd, writable: false)
         }
     }
 
@@ -229,7 +232,7 @@ extension EventLoop {
             guard error == EAGAIN || error == EWOULDBLOCK || error == EINTR else {
                 throw SystemError(call: "sendto", errno: error)
             }
-            try await waitReady(fd, writable: true)
+            try await waitReady(socket, fd, writable: true)
         }
     }
 }

@@ -15,6 +15,8 @@ public final class Socket: CustomStringConvertible {
     public let family: Int32
     /// The socket type: `SOCK_STREAM` or `SOCK_DGRAM`.
     public let type: Int32
+    /// The registration this socket's waits keep armed in a loop (EventLoop+SocketWaits.swift).
+    var waits: SocketWaits?
 
     /// Creates a socket. Mirrors `socket.socket(family, type, proto)` plus `setblocking(False)`.
     ///
@@ -37,6 +39,7 @@ public final class Socket: CustomStringConvertible {
     }
 
     deinit {
+        releaseWaits()
         if fileDescriptor >= 0 { Glibc.close(fileDescriptor) }
     }
 
@@ -46,15 +49,18 @@ public final class Socket: CustomStringConvertible {
     /// Closes the descriptor; closing twice does nothing. Mirrors `socket.close()`.
     ///
     /// A socket registered with a loop (a reader, a transport) must be removed from it first;
-    /// transports do this themselves.
+    /// transports do this themselves, and so do the socket's own waits (`sockRecv`, …): a wait
+    /// still pending is woken and fails with EBADF.
     public func close() {
         guard fileDescriptor >= 0 else { return }
+        releaseWaits()
         Glibc.close(fileDescriptor)
         fileDescriptor = -1
     }
 
     /// Gives up ownership and returns the descriptor (the caller must close it). Mirrors `detach()`.
     public func detach() -> Int32 {
+        releaseWaits()
         defer { fileDescriptor = -1 }
         return fileDescriptor
     }

@@ -1,0 +1,128 @@
+// Theory of operation
+//
+// A task in a `sockRecv` / `sockSendAll` loop (uvloop's echo "sockets" mode) waits for readiness
+// once per message. Registering the descriptor for each wait and deregistering it after costs two
+// `epoll_ctl` calls per message, about as many syscalls as the `recv` and `send` themselves.
+//
+// So a socket's wait leaves its interest armed when it ends: only the wake-up handle goes, and the
+// registration (with its generation, which is in the epoll token) is remembered by the `Socket`.
+// The next wait on that socket finds its own registration still in the loop's table and arms it
+// with no syscall. Three rules keep that safe:
+// - Readiness that arrives with nobody waiting disarms the registration (`LoopCore.dispatch`):
+//   level-triggered epoll would otherwise report it on every poll. The next wait re-registers.
+// - Only the socket that armed a registration trusts it, by identity. Anyone else asking the loop
+//   for the descriptor (`addReader`, a transport, another `Socket` that got the same number after
+//   a close) finds an armed registration with nothing attached, and `registration(for:)` replaces
+//   it: deregistered, and a fresh one with a new generation.
+// - `Socket.close()`, `detach()` and deinit release the registration *before* the descriptor
+//   goes: epoll keys its entries by open file description, so a descriptor closed while a `dup`
+//   of it lives on would stay registered under the old token, out of reach. A wait pending at that
+//   moment is woken; its retry then fails with EBADF instead of hanging.
+import Glibc
+
+/// What a socket's waits hold in one loop: the registration they keep armed, and the wake-ups of
+/// the waits pending now. Stored by the `Socket`; used on that loop's thread only.
+struct SocketWaits {
+    weak var core: LoopCore?
+    let registration: IORegistration
+    var reading: Handle?
+    var writing: Handle?
+    /// The last receive took less than it asked for, so the stream's buffer was empty then.
+    var drained = false
+}
+
+extension EventLoop {
+    /// Suspends until `socket` (whose descriptor is `fd`) is readable, or writable.
+    ///
+    /// Cancelling the waiting task removes the wait, as asyncio's `sock_recv` removes its reader;
+    /// the interest stays armed in the selector for the socket's next wait (see above).
+    func waitReady(_ socket: Socket, _ fd: Int32, writable: Bool) async throws {
+        let registration = try armedRegistration(socket, fd, events: writable ? .writable : .readable)
+        let ready = Future<Void>(core: core)
+        let wake = Handle(core: core) {
+            if !ready.isDone { ready.complete(.succeeded(())) }
+        }
+        if writable {
+            registration.writer?.cancel()
+            registration.writer = wake
+            socket.waits?.writing = wake
+        } else {
+            registration.reader?.cancel()
+            registration.reader = wake
+            socket.waits?.reading = wake
+        }
+        defer {
+            // Only the wake-up goes; the interest stays armed for the next wait.
+            if writable {
+                if registration.writer === wake { registration.writer = nil }
+                if socket.waits?.writing === wake { socket.waits?.writing = nil }
+            } else {
+                if registration.reader === wake { registration.reader = nil }
+                if socket.waits?.reading === wake { socket.waits?.reading = nil }
+            }
+        }
+        try await ready.value
+    }
+
+    /// True when a receive on `socket` would find nothing: its last one emptied the stream's
+    /// buffer, and the loop has watched it for readability ever since without a report.
+    ///
+    /// Readiness arriving with nobody waiting disarms the registration (`LoopCore.dispatch`), so
+    /// "still armed" means "nothing arrived unseen"; what arrives later is reported at the next
+    /// poll. Then `sockRecv` waits first, as Tokio does after a short read, and saves the recv that
+    /// asyncio would make only to get EAGAIN (most of them, in a request/response exchange).
+    func isKnownDrained(_ socket: Socket) -> Bool {
+        guard let waits = socket.waits, waits.drained, waits.core === core else { return false }
+        return core.existingRegistration(for: waits.registration.fd) === waits.registration
+            && waits.registration.interest.contains(.readable)
+    }
+
+    /// Records whether the last receive on `socket` emptied its buffer (a short read on a stream).
+    func noteReceived(_ socket: Socket, drained: Bool) {
+        guard socket.waits != nil else { return }
+        socket.waits?.drained = drained
+    }
+
+    /// The socket's registration in this loop, armed for `events`: its own one if the loop still
+    /// has it (usually no syscall), otherwise a new one.
+    private func armedRegistration(_ socket: Socket, _ fd: Int32, events: SelectorEvents) throws -> IORegistration {
+        if let waits = socket.waits, waits.core === core, core.existingRegistration(for: fd) === waits.registration {
+            let registration = waits.registration
+            if !registration.interest.contains(events) {
+                try core.updateInterest(registration, to: registration.interest.union(events))
+            }
+            return registration
+        }
+        // Released from another loop, or dropped by this one (disarmed, or taken by `addReader`).
+        socket.releaseWaits()
+        let registration = core.registration(for: fd)
+        guard registration.handler == nil else {
+            throw TransportError.invalidValue("File descriptor \(fd) is used by transport")
+        }
+        try core.updateInterest(registration, to: registration.interest.union(events))
+        socket.waits = SocketWaits(core: core, registration: registration)
+        return registration
+    }
+}
+
+extension Socket {
+    /// Forgets the registration this socket's waits keep armed: deregistered (while the descriptor
+    /// is still open) if its loop still has it, and any wait pending on it woken.
+    ///
+    /// Called before the descriptor is closed or detached. Off the loop's thread (a socket dropped
+    /// after its loop stopped) it only forgets: the loop then no longer trusts the registration.
+    func releaseWaits() {
+        guard let waits else { return }
+        self.waits = nil
+        guard let core = waits.core, core.isOnLoopThread,
+            core.existingRegistration(for: waits.registration.fd) === waits.registration
+        else { return }
+        let registration = waits.registration
+        registration.reader = nil
+        registration.writer = nil
+        try? core.updateInterest(registration, to: [])
+        for case let wake? in [waits.reading, waits.writing] where !wake.isCancelled {
+            core.callSoon(wake)
+        }
+    }
+}
