@@ -264,15 +264,33 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// Waits outside a LoopTask's own root, where Swift cancellation may arrive: nobody holds the
     /// Swift `Task` of a LoopTask, so nothing can cancel it the Swift way.
     ///
+    /// The handler's operation is a closure, and a closure formed here is not `nonsending`: it
+    /// runs on the task's preferred executor, or on Swift's global one when the task has no
+    /// preference (a plain `Task { … }` isolated to the loop). So it must not touch the Future:
+    /// it hands its continuation to the loop, at once when it happens to run there.
+    ///
     /// Not inlined: the cancellation handler would make the frame of every awaiting LoopTask
     /// bigger, and that frame lives in the task's allocator for as long as the task waits.
     @inline(never)
     private func waitUntilDoneOrSwiftCancelled() async {
+        // SAFETY: the Future is touched only on its loop's thread: by `suspend`, called on it (at
+        // once if the closure runs there, else from a handle the loop runs), and by the handle
+        // the cancellation handler queues.
+        let transfer = UnsafeTransfer(self)
         await withTaskCancellationHandler {
-            await withUnsafeContinuation { suspend($0, task: nil) }
-        } onCancel: { [core, transfer = UnsafeTransfer(self)] in
+            await withUnsafeContinuation { continuation in
+                let core = transfer.value.core
+                if core.isOnLoopThread {
+                    transfer.value.suspend(continuation, task: nil)
+                } else if !core.pushThreadSafe(
+                    .handle(Handle(core: core) { transfer.value.suspend(continuation, task: nil) })
+                ) {
+                    continuation.resume()  // the loop is closed: the Future will never complete
+                }
+            }
+        } onCancel: {
             // Swift cancellation arrives on the canceller's thread: hop to the loop first.
-            // SAFETY: the Future is touched only in the handle, which runs on its loop's thread.
+            let core = transfer.value.core
             core.pushThreadSafe(.handle(Handle(core: core) { _ = transfer.value.cancel(message: nil) }))
         }
     }
@@ -281,6 +299,7 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// reason to wait any more (the Future completed, or the task was cancelled, meanwhile).
     @inline(never)
     private func suspend(_ continuation: UnsafeContinuation<Void, Never>, task: (any RunningLoopTask)?) {
+        assert(core.isOnLoopThread, "a Future's waiter added off its loop's thread")
         if isDone || task?.mustCancel == true {
             continuation.resume()
             return

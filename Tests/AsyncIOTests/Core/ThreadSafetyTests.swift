@@ -74,6 +74,43 @@ final class LoopConfined<Value>: @unchecked Sendable {
         #expect(try await outcome.value == "CancelledError, future cancelled: true")
     }
 
+    /// Plain Swift tasks isolated to the loop, without it as their executor preference (so their
+    /// nonisolated steps run on Swift's global executor), awaiting loop Futures: completed,
+    /// cancelled before the task starts, cancelled while it waits. The waiter must still be added
+    /// on the loop's thread (`Future.suspend` asserts it; ThreadSanitizer checks it too).
+    @Test func plainSwiftTasksOnTheLoopAwaitFuturesOnTheLoopThread() async throws {
+        let outcomes = try await EventLoopThread.run { loop in
+            var outcomes: [String] = []
+            for _ in 0..<50 {
+                let future = loop.createFuture(of: Int.self)
+                let completed = Task {
+                    _ = loop.isRunning
+                    return try await future.value
+                }
+                let cancelledEarly = Task {
+                    _ = loop.isRunning
+                    return try await loop.createFuture(of: Int.self).value
+                }
+                cancelledEarly.cancel()
+                let cancelledLater = Task {
+                    _ = loop.isRunning
+                    return try await loop.createFuture(of: Int.self).value
+                }
+                try await sleep(.milliseconds(1))
+                try future.setResult(7)
+                cancelledLater.cancel()
+                for task in [completed, cancelledEarly, cancelledLater] {
+                    switch await task.result {
+                    case .success(let value): outcomes.append("\(value)")
+                    case .failure(let error): outcomes.append("\(error)")
+                    }
+                }
+            }
+            return Set(outcomes)
+        }
+        #expect(outcomes == ["7", "\(CancelledError())"])
+    }
+
     @Test func submittingFromManyThreadsRunsEveryCoroutine() async throws {
         let thread = try EventLoopThread()
         defer { thread.shutdown() }
