@@ -2,7 +2,7 @@
 // variants, on swift-asyncio.
 //
 //   --mode sockets   the loop's socket coroutines: `sockAccept`, then a task per client looping on
-//                    `sockRecvInto` / `sockSendAll` (uvloop's default mode)
+//                    `sockRecv` / `sockSendAll` (uvloop's default mode)
 //   --mode protocol  an echo `ConnectionProtocol` on `createServer` (uvloop's `--proto`); it stops
 //                    reading while the transport says `pauseWriting`, so a client that stops
 //                    reading cannot make the server's memory grow without bound
@@ -108,11 +108,10 @@ func serve(_ mode: Mode, port: Int, loop: isolated EventLoop) async throws {
                 try? client.setNoDelay()
                 loop.createTask {
                     defer { client.close() }
-                    var buffer = [UInt8](repeating: 0, count: 65_536)
                     while true {
-                        let count = try await loop.sockRecvInto(client, &buffer)
-                        if count == 0 { break }
-                        try await loop.sockSendAll(client, Array(buffer[..<count]))
+                        let data = try await loop.sockRecv(client, maxBytes: 65_536)
+                        if data.isEmpty { break }
+                        try await loop.sockSendAll(client, data)
                     }
                 }
             }

@@ -73,11 +73,23 @@ extension EventLoop {
     ///
     /// - Throws: `SystemError` (e.g. ECONNRESET), `CancelledError`. Mirrors `loop.sock_recv(sock, n)`,
     ///   with `sockRecvInto`'s deviation.
+    ///
+    /// Receives into the loop's shared read buffer and returns a copy of what arrived (up to 64 KiB;
+    /// larger requests get a buffer of their own), so a waiting `sockRecv` holds no buffer: ten
+    /// thousand idle sockets cost no receive memory, as in asyncio.
     public func sockRecv(_ socket: Socket, maxBytes: Int) async throws -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: max(0, maxBytes))
-        let count = try await sockRecvInto(socket, &buffer)
-        buffer.removeSubrange(count...)
-        return buffer
+        let maxBytes = max(0, maxBytes)
+        guard maxBytes <= LoopIOState.readBufferSize else {
+            var buffer = [UInt8](repeating: 0, count: maxBytes)
+            let count = try await sockRecvInto(socket, &buffer)
+            buffer.removeSubrange(count...)
+            return buffer
+        }
+        // SAFETY: the shared buffer is used only synchronously on the loop thread: `recv` fills
+        // it and the copy below reads it with no suspension in between.
+        let shared = core.io.readBuffer
+        let count = try await receive(socket, requested: maxBytes) { fd in recv(fd, shared.baseAddress, maxBytes, 0) }
+        return Array(UnsafeRawBufferPointer(rebasing: shared[..<count]))
     }
 
     /// Receives into `buffer` (from its start, up to its count), waiting until some bytes arrive.
@@ -89,14 +101,22 @@ extension EventLoop {
     ///   report the socket readable before calling `recv`, as Tokio does, so it suspends at least
     ///   once even if bytes arrived meanwhile. That saves a `recv` that would fail with EAGAIN.
     public func sockRecvInto(_ socket: Socket, _ buffer: inout [UInt8]) async throws -> Int {
+        try await receive(socket, requested: buffer.count) { fd in
+            buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        }
+    }
+
+    /// Calls `attempt` (a `recv` of up to `requested` bytes on the descriptor) until it succeeds,
+    /// waiting for readability between attempts.
+    private func receive(_ socket: Socket, requested: Int, _ attempt: (Int32) -> Int) async throws -> Int {
         // Skip the first recv when it would surely fail (see `isKnownDrained`).
         var tryFirst = !isKnownDrained(socket)
         while true {
             let fd = try socket.liveDescriptor("recv")
             if tryFirst {
-                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                let count = attempt(fd)
                 if count >= 0 {
-                    let short = count > 0 && count < buffer.count
+                    let short = count > 0 && count < requested
                     noteReceived(socket, drained: short && socket.type == Int32(SOCK_STREAM.rawValue))
                     return count
                 }

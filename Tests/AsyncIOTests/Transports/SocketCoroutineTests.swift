@@ -35,6 +35,37 @@ import Testing
         #expect(echoed == "hello, sockets")
     }
 
+    /// `sockRecv` receives through the loop's 64 KiB shared buffer up to that size and through a
+    /// buffer of its own above it: every byte arrives, in order, whatever the size asked for.
+    @Test(arguments: [1, 4_096, 65_536, 100_000])
+    func sockRecvOfAnySizeReceivesEveryByteInOrder(maxBytes: Int) async throws {
+        let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let received = try await EventLoopThread.run { loop in
+            let listening = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            try listening.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            try listening.listen()
+            let address = try listening.localAddress()
+            async let peer = BlockingPeer.connect(to: address)
+            let (client, _) = try await loop.sockAccept(listening)
+            let connected = try await peer
+            async let sent: Void = {
+                try await connected.send(payload)
+                try await connected.shutdownWrite()
+            }()
+            var received: [UInt8] = []
+            while true {
+                let chunk = try await loop.sockRecv(client, maxBytes: maxBytes)
+                #expect(chunk.count <= maxBytes)
+                if chunk.isEmpty { break }
+                received += chunk
+            }
+            try await sent
+            #expect(try await loop.sockRecv(client, maxBytes: 0).isEmpty)
+            return received
+        }
+        #expect(received == payload)
+    }
+
     @Test func sockConnectAndSockRecvIntoTalkToABlockingListener() async throws {
         let result = try await EventLoopThread.run { loop in
             let listener = try BlockingListener()
