@@ -1,4 +1,5 @@
 import AsyncIO
+import AsyncIOTesting
 import Foundation
 
 /// A thread-safe list of events, for stories whose events come from several threads.
@@ -37,4 +38,17 @@ func recordingExceptionHandler(into log: EventLog<String>) -> ExceptionHandler {
 struct TaggedError: Error, Equatable, CustomStringConvertible {
     var tag = "boom"
     var description: String { tag }
+}
+
+/// A TCP connection on 127.0.0.1 between the loop (`sockAccept`) and a blocking peer on a thread:
+/// the loop's end, the peer, and the peer's address as the loop saw it.
+func acceptBlockingPeer(on loop: isolated EventLoop) async throws -> (Socket, BlockingPeer, SocketAddress) {
+    let listening = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+    defer { listening.close() }
+    try listening.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+    try listening.listen()
+    let address = try listening.localAddress()
+    async let peer = BlockingPeer.connect(to: address)
+    let (client, peerAddress) = try await loop.sockAccept(listening)
+    return (client, try await peer, peerAddress)
 }

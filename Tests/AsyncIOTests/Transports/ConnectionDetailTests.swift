@@ -30,14 +30,8 @@ import Testing
 
     @Test func connectAcceptedSocketWrapsASocketFromSockAccept() async throws {
         let reply = try await EventLoopThread.run { loop in
-            let listening = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
-            try listening.bind(to: .ipv4(host: "127.0.0.1", port: 0))
-            try listening.listen()
-            let address = try listening.localAddress()
-            async let peer = BlockingPeer.connect(to: address)
-            let (client, _) = try await loop.sockAccept(listening)
+            let (client, connected, _) = try await acceptBlockingPeer(on: loop)
             _ = try await loop.connectAcceptedSocket({ EchoProtocol() }, socket: client)
-            let connected = try await peer
             try await connected.send(Array("adopted".utf8))
             return String(decoding: try await connected.receive(exactly: 7), as: UTF8.self)
         }

@@ -8,13 +8,7 @@ import Testing
 @Suite struct SocketCoroutineTests {
     @Test func sockAcceptSockRecvAndSockSendAllEchoABlockingPeer() async throws {
         let echoed = try await EventLoopThread.run { loop in
-            let listening = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
-            try listening.bind(to: .ipv4(host: "127.0.0.1", port: 0))
-            try listening.listen()
-            let address = try listening.localAddress()
-            async let peer = BlockingPeer.connect(to: address)
-            let (client, peerAddress) = try await loop.sockAccept(listening)
-            let connected = try await peer
+            let (client, connected, peerAddress) = try await acceptBlockingPeer(on: loop)
             #expect(peerAddress.host == "127.0.0.1")
             try await connected.send(Array("hello, sockets".utf8))
             var received: [UInt8] = []
@@ -41,13 +35,7 @@ import Testing
     func sockRecvOfAnySizeReceivesEveryByteInOrder(maxBytes: Int) async throws {
         let payload = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
         let received = try await EventLoopThread.run { loop in
-            let listening = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
-            try listening.bind(to: .ipv4(host: "127.0.0.1", port: 0))
-            try listening.listen()
-            let address = try listening.localAddress()
-            async let peer = BlockingPeer.connect(to: address)
-            let (client, _) = try await loop.sockAccept(listening)
-            let connected = try await peer
+            let (client, connected, _) = try await acceptBlockingPeer(on: loop)
             async let sent: Void = {
                 try await connected.send(payload)
                 try await connected.shutdownWrite()
