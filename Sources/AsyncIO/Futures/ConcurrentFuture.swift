@@ -147,7 +147,7 @@ extension EventLoop {
                 // SAFETY: the task is only touched on the loop thread: the hook hops there first.
                 let transfer = UnsafeTransfer(task)
                 future.onCancel { [core] in
-                    core.pushThreadSafe(.handle(Handle(core: core) { transfer.value.cancel() }))
+                    core.callSoonThreadSafe { transfer.value.cancel() }
                 }
                 task.addDoneCallback { task in
                     future.complete(Result { try task.result() })

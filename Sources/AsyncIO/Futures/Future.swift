@@ -282,16 +282,13 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
                 let core = transfer.value.core
                 if core.isOnLoopThread {
                     transfer.value.suspend(continuation, task: nil)
-                } else if !core.pushThreadSafe(
-                    .handle(Handle(core: core) { transfer.value.suspend(continuation, task: nil) })
-                ) {
+                } else if !core.callSoonThreadSafe({ transfer.value.suspend(continuation, task: nil) }) {
                     continuation.resume()  // the loop is closed: the Future will never complete
                 }
             }
         } onCancel: {
             // Swift cancellation arrives on the canceller's thread: hop to the loop first.
-            let core = transfer.value.core
-            core.pushThreadSafe(.handle(Handle(core: core) { _ = transfer.value.cancel(message: nil) }))
+            transfer.value.core.callSoonThreadSafe { _ = transfer.value.cancel(message: nil) }
         }
     }
 

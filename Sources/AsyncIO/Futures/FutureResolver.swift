@@ -26,18 +26,14 @@ public struct FutureResolver<Value>: Sendable {
         // SAFETY: `result` is `sending`, so no one else holds it; it is moved to the loop thread.
         let transfer = UnsafeTransfer(result)
         let future = self.future
-        core.pushThreadSafe(
-            .handle(
-                Handle(core: core) {
-                    let target = future.value
-                    guard !target.isDone else { return }
-                    switch transfer.value {
-                    case .success(let value): target.complete(.succeeded(value))
-                    case .failure(let error): target.complete(.failed(error))
-                    }
-                }
-            )
-        )
+        core.callSoonThreadSafe {
+            let target = future.value
+            guard !target.isDone else { return }
+            switch transfer.value {
+            case .success(let value): target.complete(.succeeded(value))
+            case .failure(let error): target.complete(.failed(error))
+            }
+        }
     }
 
     /// Resolves with the result of `body`, capturing what it throws.

@@ -291,6 +291,14 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         return true
     }
 
+    /// Runs `callback` on the loop thread in a later iteration; callable from any thread.
+    ///
+    /// - Returns: false, dropping `callback`, if the loop is closed.
+    @discardableResult
+    func callSoonThreadSafe(_ callback: @escaping () -> Void) -> Bool {
+        pushThreadSafe(.handle(Handle(core: self, callback: callback)))
+    }
+
     func wake() {
         _ = casyncio_eventfd_write(wakeFD)
     }
