@@ -70,7 +70,10 @@ extension RESPParser {
         // compare per digit replaces two overflow checks; the sign is applied once at the end.
         var magnitude: UInt64 = 0
         var significant = 0
-        while index < end {
+        // The scan stops one byte past the line limit, so which error a long line gets (overflow or
+        // `lineTooLong`) depends only on its bytes, never on how much of it has arrived.
+        let scanEnd = min(end, start + limits.maxLineLength + 1)
+        while index < scanEnd {
             let digit = input[index] &- UInt8(ascii: "0")
             if digit > 9 {
                 break

@@ -64,6 +64,23 @@ struct RESPParserLimitTests {
         #expect(parse(bytes, inPiecesOf: 4096).error == .lineTooLong(limit: 65_536))
     }
 
+    /// Found by the fuzzer: leading zeros past the line limit, then more significant digits than an
+    /// Int64 holds. Fed whole, the scan used to reach the overflow first; fed in pieces, the line
+    /// limit. The error must depend only on the bytes.
+    @Test("a too-long count that also overflows fails the same way however it is fed")
+    func longOverflowingCountFailsTheSameWayAnyhow() {
+        let bytes =
+            Array("%".utf8) + [UInt8](repeating: UInt8(ascii: "0"), count: 300) + Array("4".utf8)
+            + [UInt8](repeating: UInt8(ascii: "0"), count: 160) + Array("-".utf8)
+        let small = RESPLimits(maxLineLength: 256)
+        for outcome in [parseWhole(bytes, limits: small), parse(bytes, inPiecesOf: 7, limits: small)] {
+            #expect(outcome.error == .lineTooLong(limit: 256))
+        }
+        for outcome in [parseWhole(bytes), parse(bytes, inPiecesOf: 7), parseByteByByte(bytes)] {
+            #expect(outcome.error == .integerOverflow)
+        }
+    }
+
     @Test("the default line limit is 64 KiB: a 64 KiB simple string parses, one byte more fails")
     func defaultLineLimit() {
         let payload = [UInt8](repeating: UInt8(ascii: "a"), count: 65_536)
