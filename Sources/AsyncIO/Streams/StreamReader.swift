@@ -26,7 +26,8 @@ public final class StreamReader {
 
     var buffer = StreamBuffer()
     var eof = false
-    var waiter: Future<Void>?
+    /// Where a read waits for data; made at the first wait, kept for the next ones.
+    var waitPoint: WaitPoint?
     var error: (any Error)?
     var transport: (any ReadTransport)?
     var paused = false
@@ -61,10 +62,7 @@ public final class StreamReader {
     /// Mirrors `set_exception()`.
     public func setException(_ error: any Error) {
         self.error = error
-        if let waiter {
-            self.waiter = nil
-            if !waiter.isDone { waiter.complete(.failed(error)) }
-        }
+        waitPoint?.wake(throwing: error)
     }
 
     /// Attaches the transport whose reading this reader pauses and resumes.
@@ -102,9 +100,7 @@ public final class StreamReader {
     }
 
     private func wakeUpWaiter() {
-        guard let waiter else { return }
-        self.waiter = nil
-        if !waiter.isDone { waiter.complete(.succeeded(())) }
+        waitPoint?.wake()
     }
 
     /// Resumes the transport once the buffer is back to `limit` bytes or fewer.
@@ -120,18 +116,15 @@ public final class StreamReader {
     /// Resumes a paused transport first: waiting for data that cannot arrive would deadlock
     /// (`readExactly(n)` with n > 2 × limit needs this).
     ///
-    /// Its steps are out-of-line calls, and it awaits `waitUntilDone`, not `value`: a connection
-    /// idles here, and what this frame holds stays in its task's allocator all that time.
+    /// Its steps are out-of-line calls: a connection idles here, and what this frame holds stays
+    /// in its task's allocator all that time.
     func waitForData(_ caller: String) async throws {
-        let future = try makeWaiter(caller)
-        defer { if waiter === future { waiter = nil } }
-        try await future.waitUntilDone()
-        try future.result()
+        try await readyWaitPoint(caller).wait()
     }
 
     @inline(never)
-    private func makeWaiter(_ caller: String) throws -> Future<Void> {
-        guard waiter == nil else {
+    private func readyWaitPoint(_ caller: String) throws -> WaitPoint {
+        if let waitPoint, waitPoint.isBusy {
             throw AsyncIOError.invalidState(
                 "\(caller)() called while another task is already waiting for incoming data"
             )
@@ -140,9 +133,10 @@ public final class StreamReader {
             paused = false
             transport?.resumeReading()
         }
-        let future = Future<Void>(core: try loopForAwait().core)
-        waiter = future
-        return future
+        if let waitPoint, waitPoint.core.isOnLoopThread { return waitPoint }
+        let waitPoint = WaitPoint(core: try loopForAwait().core)
+        self.waitPoint = waitPoint
+        return waitPoint
     }
 
     // MARK: - Reading
@@ -241,7 +235,7 @@ extension StreamReader: CustomStringConvertible {
         if !buffer.isEmpty { info.append("\(buffer.count) bytes") }
         if eof { info.append("eof") }
         if limit != Self.defaultLimit { info.append("limit=\(limit)") }
-        if waiter != nil { info.append("waiter") }
+        if waitPoint?.isBusy == true { info.append("waiter") }
         if let error { info.append("exception=\(error)") }
         if transport != nil { info.append("transport") }
         if paused { info.append("paused") }

@@ -161,6 +161,80 @@ struct StreamFailure: Error, Equatable {}
         #expect(events == [#"error CancelledError(bye)"#, #"ok "next\n""#])
     }
 
+    /// As asyncio: once data has woken the read, a cancellation that comes before the task runs
+    /// again is thrown at the read's `await` (the task's must-cancel), and the data stays buffered.
+    @Test func aCancellationAfterTheWakeUpFailsTheReadAndKeepsTheData() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            let reader = StreamReader()
+            let waiting = loop.createTask {
+                _ = loop.time
+                return await outcome { try await reader.read(10) }
+            }
+            try await sleep(.zero)
+            try reader.feedData(Array("data".utf8))
+            waiting.cancel(message: "late")
+            events.append(try await waiting.value)
+            events.append(await outcome { try await reader.read(10) })
+            return events
+        }
+        #expect(events == [#"error CancelledError(late)"#, #"ok "data""#])
+    }
+
+    /// As asyncio: an exception set after data woke the read does not take that data from it;
+    /// the next read throws.
+    @Test func anExceptionAfterTheWakeUpLetsTheWokenReadReturnItsData() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            let reader = StreamReader()
+            let waiting = loop.createTask {
+                _ = loop.time
+                return await outcome { try await reader.read(10) }
+            }
+            try await sleep(.zero)
+            try reader.feedData(Array("data".utf8))
+            reader.setException(StreamFailure())
+            events.append(try await waiting.value)
+            events.append(await outcome { try await reader.read(10) })
+            return events
+        }
+        #expect(events == [#"ok "data""#, "error StreamFailure()"])
+    }
+
+    /// A plain Swift task isolated to the loop (not a LoopTask) reading: woken by data, and
+    /// cancelled the Swift way; a reader whose wait was cancelled serves the next reads.
+    @Test func aSwiftTaskReadsAndIsCancelledTheSwiftWay() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            let reader = StreamReader()
+            for round in 0..<20 {
+                let woken = Task {
+                    _ = loop.isRunning
+                    return await outcome { try await reader.read(10) }
+                }
+                try await sleep(.milliseconds(1))
+                try reader.feedData(Array("r\(round)".utf8))
+                let result = await woken.value
+                let cancelled = Task {
+                    _ = loop.isRunning
+                    return await outcome { try await reader.read(10) }
+                }
+                try await sleep(.milliseconds(1))
+                cancelled.cancel()
+                let failure = await cancelled.value
+                if round == 0 || round == 19 { events += [result, failure] }
+            }
+            try reader.feedData(Array("last".utf8))
+            events.append(await outcome { try await reader.read(10) })
+            return events
+        }
+        #expect(
+            events == [
+                #"ok "r0""#, "error CancelledError", #"ok "r19""#, "error CancelledError", #"ok "last""#,
+            ]
+        )
+    }
+
     @Test func readingPausesTheTransportAboveTwiceTheLimitAndResumesAtTheLimit() async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
             let transport = RecordingReadTransport(loop: loop)
