@@ -20,15 +20,47 @@
 //   moment is woken; its retry then fails with EBADF instead of hanging.
 import Glibc
 
-/// What a socket's waits hold in one loop: the registration they keep armed, and the wake-ups of
-/// the waits pending now. Stored by the `Socket`; used on that loop's thread only.
+/// What a socket's waits hold in one loop: the registration they keep armed, and a wake-up per
+/// direction, made at the first wait that way and reused by the next ones. Stored by the
+/// `Socket`; used on that loop's thread only.
 struct SocketWaits {
     weak var core: LoopCore?
     let registration: IORegistration
-    var reading: Handle?
-    var writing: Handle?
+    var reading: ReadinessWait?
+    var writing: ReadinessWait?
     /// The last receive took less than it asked for, so the stream's buffer was empty then.
     var drained = false
+
+    init(core: LoopCore, registration: IORegistration) {
+        self.core = core
+        self.registration = registration
+    }
+
+    /// The wake-up for waits in one direction, made on first use, and again if its handle was
+    /// cancelled (`addReader` on the descriptor replaced it).
+    mutating func wait(writable: Bool, core: LoopCore) -> ReadinessWait {
+        if writable {
+            if let writing, !writing.handle.isCancelled { return writing }
+            writing = ReadinessWait(core: core)
+            return writing!
+        }
+        if let reading, !reading.handle.isCancelled { return reading }
+        reading = ReadinessWait(core: core)
+        return reading!
+    }
+}
+
+/// One direction's wait: the point a task waits on, and the handle that wakes it, which the wait
+/// installs as the registration's reader (or writer) while it lasts. Neither is allocated per wait.
+struct ReadinessWait {
+    let point: WaitPoint
+    let handle: Handle
+
+    init(core: LoopCore) {
+        let point = WaitPoint(core: core)
+        self.point = point
+        handle = Handle(core: core) { point.wake() }
+    }
 }
 
 extension EventLoop {
@@ -36,32 +68,34 @@ extension EventLoop {
     ///
     /// Cancelling the waiting task removes the wait, as asyncio's `sock_recv` removes its reader;
     /// the interest stays armed in the selector for the socket's next wait (see above).
+    ///
+    /// - Throws: `AsyncIOError.invalidState` if another task waits on the socket the same way
+    ///   (asyncio replaces that task's reader, which leaves it waiting forever); `CancelledError`.
     func waitReady(_ socket: Socket, _ fd: Int32, writable: Bool) async throws {
         let registration = try armedRegistration(socket, fd, events: writable ? .writable : .readable)
-        let ready = Future<Void>(core: core)
-        let wake = Handle(core: core) {
-            if !ready.isDone { ready.complete(.succeeded(())) }
+        let wait = socket.waits!.wait(writable: writable, core: core)
+        guard !wait.point.isBusy else {
+            throw AsyncIOError.invalidState(
+                "another task is already waiting for this socket to be \(writable ? "writable" : "readable")"
+            )
         }
+        let handle = wait.handle
         if writable {
-            registration.writer?.cancel()
-            registration.writer = wake
-            socket.waits?.writing = wake
+            if let other = registration.writer, other !== handle { other.cancel() }
+            registration.writer = handle
         } else {
-            registration.reader?.cancel()
-            registration.reader = wake
-            socket.waits?.reading = wake
+            if let other = registration.reader, other !== handle { other.cancel() }
+            registration.reader = handle
         }
         defer {
             // Only the wake-up goes; the interest stays armed for the next wait.
             if writable {
-                if registration.writer === wake { registration.writer = nil }
-                if socket.waits?.writing === wake { socket.waits?.writing = nil }
+                if registration.writer === handle { registration.writer = nil }
             } else {
-                if registration.reader === wake { registration.reader = nil }
-                if socket.waits?.reading === wake { socket.waits?.reading = nil }
+                if registration.reader === handle { registration.reader = nil }
             }
         }
-        try await ready.value
+        try await wait.point.wait()
     }
 
     /// True when a receive on `socket` would find nothing: its last one emptied the stream's
@@ -121,8 +155,7 @@ extension Socket {
         registration.reader = nil
         registration.writer = nil
         try? core.updateInterest(registration, to: [])
-        for case let wake? in [waits.reading, waits.writing] where !wake.isCancelled {
-            core.callSoon(wake)
-        }
+        waits.reading?.point.wake()
+        waits.writing?.point.wake()
     }
 }

@@ -311,4 +311,37 @@ import Testing
         }
         #expect(events == ["one", "reader called", "removed true", "reader added again called", "three", "four"])
     }
+
+    /// A second task receiving on a socket while one waits gets a typed error at once (asyncio
+    /// replaces the first one's reader and leaves it waiting forever); the first one still
+    /// receives, and the socket serves the next waits.
+    @Test func aSecondConcurrentRecvIsAnErrorAndTheFirstStillReceives() async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let pair = try await Self.pair(loop)
+            let first = loop.createTask { Self.text(try await loop.sockRecv(pair.ours, maxBytes: 100)) }
+            try await sleep(.milliseconds(5))
+            do {
+                _ = try await loop.sockRecv(pair.ours, maxBytes: 100)
+                events.append("second received")
+            } catch {
+                events.append("second: \(error)")
+            }
+            pair.sendFromFar("one")
+            events.append(try await waitFor(first, timeout: .seconds(5)))
+            let next = loop.createTask { try await Self.receive(pair.ours, loop) }
+            try await sleep(.milliseconds(5))
+            pair.sendFromFar("two")
+            events.append(try await waitFor(next, timeout: .seconds(5)))
+            pair.ours.close()
+            pair.far.close()
+            return events
+        }
+        #expect(
+            events == [
+                "second: InvalidStateError: another task is already waiting for this socket to be readable", "one",
+                "two",
+            ]
+        )
+    }
 }
