@@ -116,8 +116,9 @@ public final class StreamReader {
     /// Resumes a paused transport first: waiting for data that cannot arrive would deadlock
     /// (`readExactly(n)` with n > 2 × limit needs this).
     ///
-    /// Its steps are out-of-line calls: a connection idles here, and what this frame holds stays
-    /// in its task's allocator all that time.
+    /// Inlined into the read methods, so that a wait does not allocate one more async frame; its
+    /// steps are out-of-line calls, so that the frame a connection idles in stays small.
+    @inline(__always)
     func waitForData(_ caller: String) async throws {
         try await readyWaitPoint(caller).wait()
     }

@@ -134,14 +134,22 @@ public final class StreamReaderProtocol: ConnectionProtocol {
 
     // MARK: - For StreamWriter
 
+    /// Whether `drainHelper` would wait: writing is paused. Synchronous, so that a `drain` that
+    /// need not wait (nearly all of them) makes no async call.
+    ///
+    /// - Throws: `SystemError` ECONNRESET once the connection is lost.
+    func mustWaitToDrain() throws -> Bool {
+        if connectionLostCalled {
+            throw SystemError(call: "drain: Connection lost", errno: ECONNRESET)
+        }
+        return paused
+    }
+
     /// Waits while writing is paused; throws ECONNRESET once the connection is lost.
     ///
     /// Mirrors `FlowControlMixin._drain_helper()`.
     func drainHelper() async throws {
-        if connectionLostCalled {
-            throw SystemError(call: "drain: Connection lost", errno: ECONNRESET)
-        }
-        guard paused else { return }
+        guard try mustWaitToDrain() else { return }
         let waiter = Future<Void>(core: try loopForAwait().core)
         drainWaiters.append(waiter)
         defer { drainWaiters.removeAll { $0 === waiter } }

@@ -94,7 +94,9 @@ public final class StreamWriter: CustomStringConvertible {
         if transport.isClosing {
             try await sleep(.zero)
         }
-        try await streamProtocol.drainHelper()
+        if try streamProtocol.mustWaitToDrain() {
+            try await streamProtocol.drainHelper()
+        }
     }
 
     // MARK: - Closing
