@@ -46,14 +46,14 @@ extension LoopCore {
         unstartedTasks[ObjectIdentifier(task)] = nil
         // A burst of tasks created at once grows the table; do not keep that room once they started.
         if unstartedTasks.isEmpty && unstartedTasks.capacity > 64 { unstartedTasks = [:] }
-        if let swiftTask { runningTasks[swiftTask] = task }
+        if let swiftTask { runningTasks.insert(task, for: swiftTask.address) }
     }
 
     /// The LoopTask running the calling code, if it is one of this loop's. Loop thread only.
     @inline(__always)
     func currentTask() -> (any RunningLoopTask)? {
         guard !runningTasks.isEmpty else { return nil }
-        return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { runningTasks[$0] } }
+        return withUnsafeCurrentTask { swiftTask in swiftTask.flatMap { runningTasks[$0.address] } }
     }
 }
 
@@ -182,7 +182,7 @@ public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
     /// Drops what the loop keeps of a running task, from the task's own last step.
     private func forget() {
         withUnsafeCurrentTask { swiftTask in
-            if let swiftTask { core.runningTasks[swiftTask] = nil }
+            if let swiftTask { _ = core.runningTasks.remove(swiftTask.address) }
         }
         waitingOn = nil
         if !core.taskSites.isEmpty { core.taskSites.removeValue(forKey: ObjectIdentifier(self)) }

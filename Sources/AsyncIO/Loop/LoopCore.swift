@@ -108,7 +108,9 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     /// lists and `close` reports; a task is in one table only, so a suspended task costs one entry.
     var unstartedTasks: [ObjectIdentifier: any RunningLoopTask] = [:]
     /// Each LoopTask whose body is running, by its Swift task (see `RunningLoopTask`).
-    var runningTasks: [UnsafeCurrentTask: any RunningLoopTask] = [:]
+    /// SAFETY (for `@exclusivity(unchecked)`): loop thread only, and no access to it calls out
+    /// (what it removes is dropped by the caller, after the access).
+    @exclusivity(unchecked) var runningTasks = AddressTable<any RunningLoopTask>()
     /// The last token `Future.addDoneCallback` handed out, on any of this loop's Futures.
     var callbackTokens = 0
     /// Where each pending task was created, kept in debug mode only (for the reports about it).
@@ -582,7 +584,8 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         inboxLock.withLock { closedFlag.store(true, ordering: .relaxed) }
         let tasks = pendingTasks
         unstartedTasks.removeAll()
-        runningTasks.removeAll()
+        let running = runningTasks.removeAll()
+        _ = consume running
         drainInbox()
         // Take the ready queue out before dropping it: deinits of what it holds may run user code
         // that schedules again (see the SAFETY note on `ready`).
