@@ -91,8 +91,9 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     private var hopJob: UnownedJob?
     private var hopRole = ExecutorRole.serial
     /// The loop's task-executor role: the object tasks name as executor preference.
-    private(set) lazy var taskExecutor = LoopTaskExecutor(core: self)
-    private lazy var taskExecutorRef = taskExecutor.asUnownedTaskExecutor()
+    /// Made with the core (it is read from any thread, and by every job the loop runs).
+    let taskExecutor = LoopTaskExecutor()
+    private let taskExecutorRef: UnownedTaskExecutor
     /// Ready entries run since the selector was last polled; see `runOnce`.
     private var itemsSincePoll = 0
     private static let itemsBetweenPolls = 64
@@ -102,7 +103,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     @exclusivity(unchecked) var timers = TimerQueue()
     let selector: EpollSelector
     let clock: any LoopClock
-    private var registrations: [IORegistration?] = []
+    @exclusivity(unchecked) private var registrations: [IORegistration?] = []
     private var nextGeneration: UInt32 = 1
     /// Tasks created but not started yet. With `runningTasks`, the pending tasks, which `allTasks`
     /// lists and `close` reports; a task is in one table only, so a suspended task costs one entry.
@@ -126,10 +127,21 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     let counters = LoopCounters()
     weak var facade: EventLoop?
     /// Transports' per-loop state: the shared read buffer, signal handlers (Transports/LoopIOState.swift).
-    lazy var io = LoopIOState()
+    /// Made on first use (a loop that does no I/O does not allocate the read buffer).
+    var io: LoopIOState {
+        if let ioStorage { return ioStorage }
+        let made = LoopIOState()
+        ioStorage = made
+        return made
+    }
+    /// SAFETY (for `@exclusivity(unchecked)`, here and on the registration table below): loop
+    /// thread only, and every access is a plain load or store that calls nothing back. A checked
+    /// access (a `lazy var`'s, say) costs a thread-local lookup each time, on every read.
+    @exclusivity(unchecked) private var ioStorage: LoopIOState?
 
     init(clock: any LoopClock) throws(SystemError) {
         self.clock = clock
+        taskExecutorRef = taskExecutor.asUnownedTaskExecutor()
         selector = try EpollSelector()
         let fd = casyncio_eventfd()
         guard fd >= 0 else {
@@ -144,6 +156,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
             Glibc.close(fd)
             throw error
         }
+        taskExecutor.core = self
     }
 
     private static let wakeToken = UInt64.max
@@ -608,10 +621,9 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
 /// A separate object from `LoopCore` (the serial executor) so that the loop knows through which
 /// role the runtime hands it a job, and can tell a task's executor hop from a real yield.
 final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // SAFETY: `core` outlives this object (the core owns it); enqueue is thread-safe in the core.
-    unowned(unsafe) let core: LoopCore
-
-    init(core: LoopCore) { self.core = core }
+    // SAFETY: `core` outlives this object (the core owns it) and is set by the core's init, before
+    // anything can enqueue here; enqueue is thread-safe in the core.
+    unowned(unsafe) var core: LoopCore!
 
     func enqueue(_ job: consuming ExecutorJob) {
         core.enqueue(UnownedJob(job), role: .task)

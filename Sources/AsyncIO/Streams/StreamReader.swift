@@ -24,7 +24,9 @@ public final class StreamReader {
     /// The buffer limit given at creation.
     public let limit: Int
 
-    var buffer = StreamBuffer()
+    /// SAFETY (for `@exclusivity(unchecked)`): used on the loop's thread only, and no access to it
+    /// calls out of `StreamBuffer` (which calls nothing back).
+    @exclusivity(unchecked) var buffer = StreamBuffer()
     var eof = false
     /// Where a read waits for data; made at the first wait, kept for the next ones.
     var waitPoint: WaitPoint?
