@@ -6,20 +6,8 @@ import Testing
 /// Dictionary through random inserts, replacements and removals, with keys that crowd a few home
 /// slots (multiples of 4096, like task addresses) as well as spread ones.
 @Suite struct AddressTableTests {
-    /// A small deterministic generator (SplitMix64), so that a failure replays.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: [1, 2, 3]) func matchesADictionaryThroughRandomChanges(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SeededGenerator(seed: seed)
         var table = AddressTable<Int>()
         var expected: [UInt: Int] = [:]
         let keys: [UInt] = (1...300).map { UInt($0) * 4096 } + (1...300).map { _ in UInt(random.next() | 1) }

@@ -161,9 +161,14 @@ struct StreamFailure: Error, Equatable {}
         #expect(events == [#"error CancelledError(bye)"#, #"ok "next\n""#])
     }
 
-    /// As asyncio: once data has woken the read, a cancellation that comes before the task runs
-    /// again is thrown at the read's `await` (the task's must-cancel), and the data stays buffered.
-    @Test func aCancellationAfterTheWakeUpFailsTheReadAndKeepsTheData() async throws {
+    /// As asyncio, for what happens after data woke a read but before its task runs again: a
+    /// cancellation is thrown at the read's `await` (the task's must-cancel) and the data stays
+    /// buffered; an exception does not take the data from the woken read, the next read throws it.
+    @Test(arguments: [
+        ("cancel", [#"error CancelledError(late)"#, #"ok "data""#]),
+        ("setException", [#"ok "data""#, "error StreamFailure()"]),
+    ])
+    func whatComesAfterTheWakeUp(_ step: String, expected: [String]) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
             var events: [String] = []
             let reader = StreamReader()
@@ -173,32 +178,12 @@ struct StreamFailure: Error, Equatable {}
             }
             try await sleep(.zero)
             try reader.feedData(Array("data".utf8))
-            waiting.cancel(message: "late")
+            if step == "cancel" { waiting.cancel(message: "late") } else { reader.setException(StreamFailure()) }
             events.append(try await waiting.value)
             events.append(await outcome { try await reader.read(10) })
             return events
         }
-        #expect(events == [#"error CancelledError(late)"#, #"ok "data""#])
-    }
-
-    /// As asyncio: an exception set after data woke the read does not take that data from it;
-    /// the next read throws.
-    @Test func anExceptionAfterTheWakeUpLetsTheWokenReadReturnItsData() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
-            var events: [String] = []
-            let reader = StreamReader()
-            let waiting = loop.createTask {
-                _ = loop.time
-                return await outcome { try await reader.read(10) }
-            }
-            try await sleep(.zero)
-            try reader.feedData(Array("data".utf8))
-            reader.setException(StreamFailure())
-            events.append(try await waiting.value)
-            events.append(await outcome { try await reader.read(10) })
-            return events
-        }
-        #expect(events == [#"ok "data""#, "error StreamFailure()"])
+        #expect(events == expected)
     }
 
     /// A plain Swift task isolated to the loop (not a LoopTask) reading: woken by data, and
