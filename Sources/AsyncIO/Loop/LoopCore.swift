@@ -261,10 +261,11 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
         while true {
             runningJob = Self.address(of: job)
             runningRole = role
-            switch role {
-            case .serial: job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: taskExecutorRef)
-            case .task: job.runSynchronously(on: taskExecutorRef)
-            }
+            // Through either role, the job runs isolated to the loop. A task-role job is a task
+            // resumed outside any actor (a continuation resumes that way, even one parked in
+            // loop-isolated code); run as the loop's, its step back into loop-isolated code needs
+            // no hop. The loop thread is the loop's isolation whichever way a job came.
+            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: taskExecutorRef)
             guard let hop = hopJob else { break }
             hopJob = nil
             job = hop
