@@ -26,14 +26,18 @@ import Testing
     }
 
     /// The cost of one round: the difference between 200 and 100 rounds, divided by 100.
-    static func perRound(_ body: @escaping @Sendable (isolated EventLoop, Int) async throws -> Void) async throws -> Cost {
+    static func perRound(
+        _ body: @escaping @Sendable (isolated EventLoop, Int) async throws -> Void
+    ) async throws -> Cost {
         let many = try await cost(rounds: 200, body)
         let few = try await cost(rounds: 100, body)
         return Cost(jobs: (many.jobs - few.jobs) / 100, hops: (many.hops - few.hops) / 100)
     }
 
     /// Two tasks passing a turn through Futures: each round trip resumes each task once.
-    @Test(arguments: [true, false]) func aRoundTripThroughFuturesCostsOneJobPerSwitchAndNoHop(isolated: Bool) async throws {
+    @Test(arguments: [true, false]) func aRoundTripThroughFuturesCostsOneJobPerSwitchAndNoHop(
+        isolated: Bool
+    ) async throws {
         let cost = try await Self.perRound { loop, rounds in
             var ping = loop.createFuture(of: Void.self)
             var pong = loop.createFuture(of: Void.self)
