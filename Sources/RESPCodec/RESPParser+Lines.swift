@@ -6,7 +6,7 @@ extension RESPParser {
     /// Returns the length (-1 for a RESP2 null when `allowNull`) and the index after the CRLF, or
     /// nil if the line is incomplete.
     @inline(__always)
-    func readLength(
+    mutating func readLength(
         _ input: UnsafeBufferPointer<UInt8>,
         _ start: Int,
         allowNull: Bool
@@ -28,7 +28,7 @@ extension RESPParser {
 
     /// Reads an aggregate count header (`*3\r\n`) at `start`, checked against `maxAggregateCount`.
     @inline(__always)
-    func readCount(
+    mutating func readCount(
         _ input: UnsafeBufferPointer<UInt8>,
         _ start: Int,
         allowNull: Bool
@@ -54,22 +54,22 @@ extension RESPParser {
     /// - Throws: `invalidInteger` for an empty line, a sign alone or a non-digit; `integerOverflow`
     ///   past 64 bits; `invalidLineEnding` for CR not followed by LF; `lineTooLong`.
     @inline(__always)
-    func readInteger(_ input: UnsafeBufferPointer<UInt8>, from start: Int) throws(RESPError) -> (Int64, Int)? {
+    mutating func readInteger(_ input: UnsafeBufferPointer<UInt8>, from start: Int) throws(RESPError) -> (Int64, Int)? {
         // SAFETY: `input` is read only at indices checked against `end` (its count) just before.
         let end = input.count
-        var index = start
-        guard index < end else {
+        guard start < end else {
             return nil
         }
-        let negative = input[index] == UInt8(ascii: "-")
-        if negative || input[index] == UInt8(ascii: "+") {
-            index += 1
-        }
-        let digitsStart = index
-        // Accumulate unchecked: 19 significant digits always fit in a UInt64 (< 10^19 < 2^64), so one
-        // compare per digit replaces two overflow checks; the sign is applied once at the end.
-        var magnitude: UInt64 = 0
-        var significant = 0
+        let negative = input[start] == UInt8(ascii: "-")
+        let digitsStart = negative || input[start] == UInt8(ascii: "+") ? start + 1 : start
+        // Resume where the previous call for this pending line stopped (`scanned`, with the digits'
+        // value so far), so a long run of leading zeros fed byte by byte is read once, not once
+        // per feed. Accumulate unchecked: 19 significant digits always fit in a UInt64 (< 10^19 <
+        // 2^64), so one compare per digit replaces two overflow checks; the sign is applied once at
+        // the end.
+        var index = max(start + scanned, digitsStart)
+        var magnitude = scanned > 0 ? pendingMagnitude : 0
+        var significant = scanned > 0 ? pendingSignificant : 0
         // The scan stops one byte past the line limit, so which error a long line gets (overflow or
         // `lineTooLong`) depends only on its bytes, never on how much of it has arrived.
         let scanEnd = min(end, start + limits.maxLineLength + 1)
@@ -87,6 +87,9 @@ extension RESPParser {
             }
             index += 1
         }
+        scanned = index - start
+        pendingMagnitude = magnitude
+        pendingSignificant = significant
         let value: Int64
         if negative {
             guard magnitude <= UInt64(Int64.max) + 1 else {

@@ -26,8 +26,8 @@
 //    `RESPLimits.reservationCap`, since a declared count is only a claim. A frame push fails with
 //    `depthExceeded` at `maxDepth`. A line that has run past `maxLineLength` without CRLF fails
 //    with `lineTooLong` as soon as those bytes are present, so an endless line is never buffered
-//    forever. `scanned` remembers how much of a pending line was already searched, so feeding an
-//    endless line byte by byte stays linear.
+//    forever. `scanned` remembers how much of a pending line was already searched (and, for an
+//    integer line, the value of its digits so far), so feeding a long line byte by byte stays linear.
 //
 // 5. Attributes (`|n`) push an `.attribute` frame for their n pairs; when it completes it is
 //    replaced by an `.attributed` frame waiting for exactly one more element, which it wraps as
@@ -52,8 +52,12 @@ public struct RESPParser: Sendable {
 
     var buffer: [UInt8] = []
     var readIndex = 0
-    /// Bytes of the pending line, after its type byte, already known to hold no CR or LF.
+    /// Bytes of the pending line, after its type byte, already known to hold no CR or LF (for an
+    /// integer line: its sign and the digits read so far, whose value is `pendingMagnitude`).
     var scanned = 0
+    var pendingMagnitude: UInt64 = 0
+    /// Significant digits in `pendingMagnitude` (leading zeros do not count).
+    var pendingSignificant = 0
     var stack: [Frame] = []
     var failure: RESPError?
 
