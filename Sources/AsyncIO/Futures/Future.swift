@@ -242,54 +242,19 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// The synchronous steps are out-of-line calls on purpose: the temporaries of code inlined into
     /// an async function end up in its frame, which stays in the task's allocator while it waits.
     func waitUntilDone() async throws(CancelledError) {
-        guard let task = try waitingTask() else { return await waitUntilDoneOrSwiftCancelled() }
+        guard let task = try core.taskAboutToWait() else { return await waitUntilDoneOrSwiftCancelled() }
         await withUnsafeContinuation { suspend($0, task: task) }
-        try stopWaiting(task)
+        try task.stoppedWaiting(on: self)
     }
 
-    /// The LoopTask about to wait here, after taking its pending cancellation, if any.
-    @inline(never)
-    private func waitingTask() throws(CancelledError) -> (any RunningLoopTask)? {
-        let task = core.currentTask()
-        try task?.takeCancelRequest()
-        return task
-    }
-
-    @inline(never)
-    private func stopWaiting(_ task: any RunningLoopTask) throws(CancelledError) {
-        if task.waitingOn === self { task.waitingOn = nil }
-        try task.takeCancelRequest()
-    }
-
-    /// Waits outside a LoopTask's own root, where Swift cancellation may arrive: nobody holds the
-    /// Swift `Task` of a LoopTask, so nothing can cancel it the Swift way.
-    ///
-    /// The handler's operation is a closure, and a closure formed here is not `nonsending`: it
-    /// runs on the task's preferred executor, or on Swift's global one when the task has no
-    /// preference (a plain `Task { … }` isolated to the loop). So it must not touch the Future:
-    /// it hands its continuation to the loop, at once when it happens to run there.
-    ///
-    /// Not inlined: the cancellation handler would make the frame of every awaiting LoopTask
-    /// bigger, and that frame lives in the task's allocator for as long as the task waits.
+    /// Waits outside a LoopTask (see `LoopCore.suspendOutsideLoopTask`).
     @inline(never)
     private func waitUntilDoneOrSwiftCancelled() async {
-        // SAFETY: the Future is touched only on its loop's thread: by `suspend`, called on it (at
-        // once if the closure runs there, else from a handle the loop runs), and by the handle
-        // the cancellation handler queues.
-        let transfer = UnsafeTransfer(self)
-        await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in
-                let core = transfer.value.core
-                if core.isOnLoopThread {
-                    transfer.value.suspend(continuation, task: nil)
-                } else if !core.callSoonThreadSafe({ transfer.value.suspend(continuation, task: nil) }) {
-                    continuation.resume()  // the loop is closed: the Future will never complete
-                }
-            }
-        } onCancel: {
-            // Swift cancellation arrives on the canceller's thread: hop to the loop first.
-            transfer.value.core.callSoonThreadSafe { _ = transfer.value.cancel(message: nil) }
-        }
+        // SAFETY: both closures run on the loop's thread (`suspendOutsideLoopTask` hands them there).
+        await core.suspendOutsideLoopTask(
+            park: UnsafeTransfer({ self.suspend($0, task: nil) }),
+            onCancel: UnsafeTransfer({ _ = self.cancel(message: nil) })
+        )
     }
 
     /// Parks `continuation` until the Future completes, or resumes it at once if there is no

@@ -57,6 +57,60 @@ extension LoopCore {
     }
 }
 
+// MARK: - Waiting: the steps every wait on the loop shares (a Future, a WaitPoint, `sleep(0)`)
+
+extension LoopCore {
+    /// The LoopTask about to wait (nil outside one), after taking its pending cancellation: the
+    /// first step of every wait. Out of line, like the other steps, so that an awaiting task's
+    /// frame (which stays in its allocator while it waits) holds none of its temporaries.
+    @inline(never)
+    func taskAboutToWait() throws(CancelledError) -> (any RunningLoopTask)? {
+        let task = currentTask()
+        try task?.takeCancelRequest()
+        return task
+    }
+
+    /// Suspends a task that is not one of this loop's LoopTasks, where Swift cancellation may
+    /// arrive (nobody holds a LoopTask's Swift `Task`), until the continuation given to `park` is
+    /// resumed. `park` runs on the loop thread; so does `cancel`, when the task is cancelled the
+    /// Swift way.
+    ///
+    /// The handler's operation is a closure, and a closure formed here is not `nonsending`: it
+    /// runs on the task's preferred executor, or on Swift's global one when the task has no
+    /// preference (a plain `Task { … }` isolated to the loop). So it only hands its continuation
+    /// to the loop, at once when it happens to run there; if the loop is closed, it resumes it.
+    ///
+    /// Not inlined: the cancellation handler would make the frame of every awaiting LoopTask
+    /// bigger, and that frame lives in the task's allocator for as long as the task waits.
+    @inline(never)
+    func suspendOutsideLoopTask(
+        park: UnsafeTransfer<(UnsafeContinuation<Void, Never>) -> Void>,
+        onCancel cancel: UnsafeTransfer<() -> Void>
+    ) async {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                if isOnLoopThread {
+                    park.value(continuation)
+                } else if !callSoonThreadSafe({ park.value(continuation) }) {
+                    continuation.resume()  // the loop is closed: nothing will wake this wait
+                }
+            }
+        } onCancel: {
+            // Swift cancellation arrives on the canceller's thread: hop to the loop first.
+            callSoonThreadSafe { cancel.value() }
+        }
+    }
+}
+
+extension RunningLoopTask {
+    /// The last step of a wait on `object`: forgets it, and throws a cancellation requested while
+    /// the task was being resumed (asyncio's must-cancel, which wins over the wait's outcome).
+    func stoppedWaiting(on object: AnyObject) throws(CancelledError) {
+        if waitingOn === object { waitingOn = nil }
+        try takeCancelRequest()
+    }
+}
+
 /// A Future that drives an async function on its loop: asyncio's `Task`.
 ///
 /// Created with `EventLoop.createTask`. The function runs on the loop thread, isolated to the loop,

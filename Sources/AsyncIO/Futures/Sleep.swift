@@ -42,8 +42,7 @@ func loopForAwait() throws(AsyncIOError) -> EventLoop {
 extension LoopCore {
     /// Lets everything else that is ready run once, then resumes the caller (`sleep(0)`).
     func yieldToLoop() async throws(CancelledError) {
-        let task = currentTask()
-        try task?.takeCancelRequest()
+        let task = try taskAboutToWait()
         await withUnsafeContinuation { continuation in
             ready.append(.resume(continuation))
         }

@@ -11,7 +11,7 @@
 /// the wait as it would cancel a Future: the `await` throws `CancelledError(message)`. Outside a
 /// LoopTask (a Swift task isolated to the loop), Swift cancellation does the same after hopping to
 /// the loop; a number per wait keeps a late hop from cancelling a later wait. Such a wait may park
-/// from another thread, through the loop's inbox (see `Future.waitUntilDoneOrSwiftCancelled`), so it
+/// from another thread, through the loop's inbox (see `LoopCore.suspendOutsideLoopTask`), so it
 /// passes through `armed`, where a wake-up is recorded instead of lost.
 ///
 /// Loop thread only, like a Future.
@@ -91,79 +91,54 @@ final class WaitPoint: FutureCancelling {
     ///
     /// - Throws: the error given to `wake(throwing:)`; `CancelledError`.
     func wait() async throws {
-        guard let task = try waitingTask() else { return try await waitOutsideLoopTask() }
-        await withUnsafeContinuation { park($0, task: task) }
-        try resumed(task)
-    }
-
-    /// The LoopTask about to wait here, after taking its pending cancellation, if any.
-    @inline(never)
-    private func waitingTask() throws(CancelledError) -> (any RunningLoopTask)? {
         assert(!isBusy, "a second wait on a busy WaitPoint")
         waitNumber &+= 1
-        let task = core.currentTask()
-        try task?.takeCancelRequest()
-        return task
+        guard let task = try core.taskAboutToWait() else { return try await waitOutsideLoopTask() }
+        await withUnsafeContinuation { park($0, task: task) }
+        let outcome = takeOutcome()
+        try task.stoppedWaiting(on: self)
+        try outcome.get()
     }
 
     @inline(never)
     private func park(_ continuation: UnsafeContinuation<Void, Never>, task: any RunningLoopTask) {
         if task.mustCancel {
-            continuation.resume()  // `resumed` throws it
+            continuation.resume()  // `stoppedWaiting` throws it
             return
         }
         task.waitingOn = self
         state = .parked(continuation)
     }
 
+    /// Ends the wait (back to idle) and returns how it ended: woken, or the error or cancellation
+    /// to throw.
     @inline(never)
-    private func resumed(_ task: any RunningLoopTask) throws {
-        if task.waitingOn === self { task.waitingOn = nil }
-        try takeOutcome()
-        try task.takeCancelRequest()
-    }
-
-    /// Ends the wait: back to idle, throwing what woke it if that was an error or a cancellation.
-    private func takeOutcome() throws {
+    private func takeOutcome() -> Result<Void, any Error> {
         let outcome = state
         state = .idle
         switch outcome {
-        case .failed(let error): throw error
-        case .cancelled(let message): throw CancelledError(message: message)
-        case .idle, .woken: return
+        case .idle, .woken: return .success(())
+        case .failed(let error): return .failure(error)
+        case .cancelled(let message): return .failure(CancelledError(message: message))
         case .armed, .parked:
             // Only when the loop closed before the continuation reached it: nobody will wake it.
-            throw CancelledError(message: "the event loop was closed")
+            return .failure(CancelledError(message: "the event loop was closed"))
         }
     }
 
-    /// Waits outside a LoopTask's own root, where Swift cancellation may arrive.
-    ///
-    /// As in `Future.waitUntilDoneOrSwiftCancelled`, the handler's operation may run off the loop,
-    /// so it only hands its continuation to the loop.
+    /// Waits outside a LoopTask (see `LoopCore.suspendOutsideLoopTask`). The wait may park from
+    /// another thread, through the loop's inbox, so it starts `armed`; a Swift cancellation that
+    /// reaches the loop after this wait ended must not hit the next one, hence the wait number.
     @inline(never)
     private func waitOutsideLoopTask() async throws {
         let number = waitNumber
         state = .armed
-        // SAFETY: the point is touched only on its loop's thread: by `parkArmed`, called on it (at
-        // once if the closure runs there, else from a handle the loop runs), and by the handle
-        // the cancellation handler queues.
-        let transfer = UnsafeTransfer(self)
-        await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in
-                let core = transfer.value.core
-                if core.isOnLoopThread {
-                    transfer.value.parkArmed(continuation)
-                } else if !core.callSoonThreadSafe({ transfer.value.parkArmed(continuation) }) {
-                    continuation.resume()  // the loop is closed: nobody will wake this wait
-                }
-            }
-        } onCancel: {
-            transfer.value.core.callSoonThreadSafe {
-                if transfer.value.waitNumber == number { _ = transfer.value.cancel(message: nil) }
-            }
-        }
-        try takeOutcome()
+        // SAFETY: both closures run on the loop's thread (`suspendOutsideLoopTask` hands them there).
+        await core.suspendOutsideLoopTask(
+            park: UnsafeTransfer({ self.parkArmed($0) }),
+            onCancel: UnsafeTransfer({ if self.waitNumber == number { _ = self.cancel(message: nil) } })
+        )
+        try takeOutcome().get()
     }
 
     private func parkArmed(_ continuation: UnsafeContinuation<Void, Never>) {
