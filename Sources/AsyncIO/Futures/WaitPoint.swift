@@ -95,6 +95,14 @@ final class WaitPoint: FutureCancelling {
         waitNumber &+= 1
         guard let task = try core.taskAboutToWait() else { return try await waitOutsideLoopTask() }
         await withUnsafeContinuation { park($0, task: task) }
+        try resumed(task)
+    }
+
+    /// Ends the wait of a LoopTask: the outcome is taken first (the point is idle again), then a
+    /// cancellation requested meanwhile wins over it, as for a Future. Out of line, like the other
+    /// steps, so that the waiting frame holds none of this.
+    @inline(never)
+    private func resumed(_ task: any RunningLoopTask) throws {
         let outcome = takeOutcome()
         try task.stoppedWaiting(on: self)
         try outcome.get()
