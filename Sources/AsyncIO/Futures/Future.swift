@@ -243,7 +243,7 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
     /// an async function end up in its frame, which stays in the task's allocator while it waits.
     func waitUntilDone() async throws(CancelledError) {
         guard let task = try core.taskAboutToWait() else { return await waitUntilDoneOrSwiftCancelled() }
-        await withUnsafeContinuation { suspend($0, task: task) }
+        await suspendOnLoop { suspend($0, task: task) }
         try task.stoppedWaiting(on: self)
     }
 

@@ -43,9 +43,7 @@ extension LoopCore {
     /// Lets everything else that is ready run once, then resumes the caller (`sleep(0)`).
     func yieldToLoop() async throws(CancelledError) {
         let task = try taskAboutToWait()
-        await withUnsafeContinuation { continuation in
-            ready.append(.resume(continuation))
-        }
+        await suspendOnLoop { continuation in ready.append(.resume(continuation)) }
         try task?.takeCancelRequest()
     }
 }

@@ -94,7 +94,7 @@ final class WaitPoint: FutureCancelling {
         assert(!isBusy, "a second wait on a busy WaitPoint")
         waitNumber &+= 1
         guard let task = try core.taskAboutToWait() else { return try await waitOutsideLoopTask() }
-        await withUnsafeContinuation { park($0, task: task) }
+        await suspendOnLoop { park($0, task: task) }
         try resumed(task)
     }
 

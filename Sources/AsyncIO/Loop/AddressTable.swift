@@ -108,12 +108,14 @@ struct AddressTable<Value> {
     }
 }
 
-extension UnsafeCurrentTask {
-    /// The task's address, as a key for an `AddressTable`.
-    var address: UInt {
-        // SAFETY: `UnsafeCurrentTask` is one reference to the task; its bits are the task's address,
-        // read here only as a number (the size check traps if the layout ever changes).
-        precondition(MemoryLayout<UnsafeCurrentTask>.size == MemoryLayout<UInt>.size)
-        return unsafeBitCast(self, to: UInt.self)
-    }
+/// The address of the Swift task running the caller, as a key for an `AddressTable`; nil outside
+/// a task.
+@inline(__always)
+func currentSwiftTaskAddress() -> UInt? {
+    // SAFETY: `UnsafeCurrentTask?` is one reference to the task or null; its bits are the task's
+    // address, read only as a number (the size check traps if the layout ever changes). Cast as
+    // is: unwrapping it first copied the reference, a retain and a release per await.
+    precondition(MemoryLayout<UnsafeCurrentTask?>.size == MemoryLayout<UInt>.size)
+    let address = withUnsafeCurrentTask { unsafeBitCast($0, to: UInt.self) }
+    return address == 0 ? nil : address
 }
