@@ -89,14 +89,29 @@ public final class StreamWriter: CustomStringConvertible {
     /// - Throws: the reader's exception (the connection's error) if it has one; the error the
     ///   connection was lost with; `SystemError` ECONNRESET if it was lost already;
     ///   `CancelledError`. Mirrors `drain()`.
+    @inlinable
     public func drain() async throws {
+        // Inlined, so that a drain with nothing to wait for (nearly every one) is one synchronous
+        // call: an async call allocates the callee's frame in the task, and frees it, each time.
+        if try mustWaitToDrain() { try await waitToDrain() }
+    }
+
+    /// Whether `drain()` suspends: the transport is closing, or writing is paused.
+    ///
+    /// - Throws: the reader's exception; ECONNRESET once the connection is lost.
+    @usableFromInline
+    func mustWaitToDrain() throws -> Bool {
         if let error = reader?.exception() { throw error }
+        return try transport.isClosing || streamProtocol.mustWaitToDrain()
+    }
+
+    /// The waiting part of `drain()`.
+    @usableFromInline
+    func waitToDrain() async throws {
         if transport.isClosing {
             try await sleep(.zero)
         }
-        if try streamProtocol.mustWaitToDrain() {
-            try await streamProtocol.drainHelper()
-        }
+        try await streamProtocol.drainHelper()
     }
 
     // MARK: - Closing
