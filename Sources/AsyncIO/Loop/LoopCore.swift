@@ -156,7 +156,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
             Glibc.close(fd)
             throw error
         }
-        taskExecutor.core = self
+        taskExecutor.core = Unmanaged.passUnretained(self)
     }
 
     private static let wakeToken = UInt64.max
@@ -622,11 +622,14 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
 /// A separate object from `LoopCore` (the serial executor) so that the loop knows through which
 /// role the runtime hands it a job, and can tell a task's executor hop from a real yield.
 final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // SAFETY: `core` outlives this object (the core owns it) and is set by the core's init, before
-    // anything can enqueue here; enqueue is thread-safe in the core.
-    unowned(unsafe) var core: LoopCore!
+    // SAFETY: the core outlives this object (the core owns it) and sets this in its init, before
+    // anything can enqueue here; enqueue is thread-safe in the core. Unmanaged, not a reference:
+    // reading a reference (even `unowned(unsafe)`) retained and released the core at every
+    // resumption of a task.
+    var core: Unmanaged<LoopCore>?
 
     func enqueue(_ job: consuming ExecutorJob) {
-        core.enqueue(UnownedJob(job), role: .task)
+        let job = UnownedJob(job)
+        core.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.enqueue(job, role: .task) }
     }
 }
