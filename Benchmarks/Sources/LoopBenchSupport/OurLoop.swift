@@ -143,6 +143,38 @@ public final class OurLoop: Sendable {
         }
     }
 
+    // MARK: - 4b. A stream read woken by data
+
+    /// A LoopTask reads a `StreamReader` (64 KiB at a time) that a chain of `callSoon` callbacks
+    /// feeds 64 bytes at a time; one operation is a feed and the read it wakes: the suspension and
+    /// resumption a streams server pays per message, without the sockets.
+    public func streamReadWake(count: Int) async throws -> Sample {
+        try await thread.run { loop in
+            let reader = StreamReader()
+            let chunk = [UInt8](repeating: 7, count: 64)
+            var left = count
+            func feed(_ loop: isolated EventLoop) {
+                guard left > 0 else { return reader.feedEOF() }
+                left -= 1
+                try! reader.feedData(chunk.span)
+                loop.callSoon { feed(loop) }
+            }
+            let start = monotonicNanoseconds()
+            let task = loop.createTask {
+                var total = 0
+                while true {
+                    let data = try await reader.read(65_536)
+                    if data.isEmpty { return total }
+                    total += data.count
+                }
+            }
+            loop.callSoon { feed(loop) }
+            let total = try await task.value
+            precondition(total == count * chunk.count, "the reader lost bytes")
+            return Sample(operations: count, nanoseconds: monotonicNanoseconds() - start)
+        }
+    }
+
     // MARK: - 5. Create and await tasks
 
     /// `count` times: `createTask { i }` then `await task.value`, from a task on the loop.

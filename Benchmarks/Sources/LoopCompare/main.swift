@@ -4,7 +4,7 @@
 //   cd Benchmarks && swift build -c release --product loop-compare
 //   taskset -c 0 .build/release/loop-compare            # both loops on CPU 0
 //
-// Options: --rounds N (5), --only NAME[,NAME] (callSoon, crossThread, timers, drain, pingPong,
+// Options: --rounds N (5), --only NAME[,NAME] (callSoon, crossThread, timers, drain, pingPong, streamRead,
 // tasks, memory), --scale F (multiplies every count; 0.1 for a quick look), --producer-cpu N (1),
 // --side ours|nio (run one side only, for a profiler).
 // The cross-thread producer pins itself to --producer-cpu with sched_setaffinity, so under
@@ -258,6 +258,24 @@ if options.wants("pingPong") {
     rows += [row, viaGet, callbacksOnly]
 }
 
+// MARK: - 4b. a stream read woken by data (ours only: NIO has no stream reader a task awaits)
+
+if options.wants("streamRead") {
+    var row = Row(
+        name: "stream read woken by data (`feedData` + `read`, ours only)",
+        unit: "M/s",
+        theirsName: "",
+        target: ""
+    )
+    let count = options.count(1_000_000)
+    try await rounds("streamRead") { round in
+        let n = round < 0 ? count / 10 : count
+        let a = options.side == "nio" ? .skipped : try await ours.streamReadWake(count: n)
+        if round >= 0 { row.ours.append(a.rate) }
+    }
+    rows.append(row)
+}
+
 // MARK: - 5. tasks
 
 if options.wants("tasks") {
@@ -363,6 +381,6 @@ for row in rows {
     let met = row.check.map { $0(a, b) ? "yes" : "**no**" } ?? ""
     print(
         "| \(row.name) | \(format(a, row.unit)) | \(format(b, row.unit)) | \(row.theirsName) | "
-            + String(format: "%.2f×", ratio) + " | \(row.target) | \(met) |"
+            + (ratio.isNaN ? "" : String(format: "%.2f×", ratio)) + " | \(row.target) | \(met) |"
     )
 }
