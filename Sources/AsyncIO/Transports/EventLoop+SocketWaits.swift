@@ -24,7 +24,9 @@ import Glibc
 /// direction, made at the first wait that way and reused by the next ones. Stored by the
 /// `Socket`; used on that loop's thread only.
 struct SocketWaits {
-    weak var core: LoopCore?
+    /// Strong: its wait points hold the core anyway, and a weak reference would give the core a
+    /// side table, which makes every retain and release of it take the slow path.
+    let core: LoopCore
     let registration: IORegistration
     var reading: ReadinessWait?
     var writing: ReadinessWait?
@@ -71,7 +73,12 @@ extension EventLoop {
     ///
     /// - Throws: `AsyncIOError.invalidState` if another task waits on the socket the same way
     ///   (asyncio replaces that task's reader, which leaves it waiting forever); `CancelledError`.
-    func waitReady(_ socket: Socket, _ fd: Int32, writable: Bool) async throws {
+    ///
+    /// Nonisolated, like the helpers below, so that it runs where its caller (one of this loop's
+    /// `sock*` methods) runs, on the loop: as an isolated method, entering and leaving it cost an
+    /// executor switch each, for every message of a `sockRecv`/`sockSendAll` loop.
+    nonisolated func waitReady(_ socket: Socket, _ fd: Int32, writable: Bool) async throws {
+        assert(core.isOnLoopThread, "a socket wait off its loop's thread")
         let registration = try armedRegistration(socket, fd, events: writable ? .writable : .readable)
         let wait = socket.waits!.wait(writable: writable, core: core)
         guard !wait.point.isBusy else {
@@ -105,21 +112,25 @@ extension EventLoop {
     /// "still armed" means "nothing arrived unseen"; what arrives later is reported at the next
     /// poll. Then `sockRecv` waits first, as Tokio does after a short read, and saves the recv that
     /// asyncio would make only to get EAGAIN (most of them, in a request/response exchange).
-    func isKnownDrained(_ socket: Socket) -> Bool {
+    nonisolated func isKnownDrained(_ socket: Socket) -> Bool {
         guard let waits = socket.waits, waits.drained, waits.core === core else { return false }
         return core.existingRegistration(for: waits.registration.fd) === waits.registration
             && waits.registration.interest.contains(.readable)
     }
 
     /// Records whether the last receive on `socket` emptied its buffer (a short read on a stream).
-    func noteReceived(_ socket: Socket, drained: Bool) {
+    nonisolated func noteReceived(_ socket: Socket, drained: Bool) {
         guard socket.waits != nil else { return }
         socket.waits?.drained = drained
     }
 
     /// The socket's registration in this loop, armed for `events`: its own one if the loop still
     /// has it (usually no syscall), otherwise a new one.
-    private func armedRegistration(_ socket: Socket, _ fd: Int32, events: SelectorEvents) throws -> IORegistration {
+    private nonisolated func armedRegistration(
+        _ socket: Socket,
+        _ fd: Int32,
+        events: SelectorEvents
+    ) throws -> IORegistration {
         if let waits = socket.waits, waits.core === core, core.existingRegistration(for: fd) === waits.registration {
             let registration = waits.registration
             if !registration.interest.contains(events) {
@@ -148,7 +159,8 @@ extension Socket {
     func releaseWaits() {
         guard let waits else { return }
         self.waits = nil
-        guard let core = waits.core, core.isOnLoopThread,
+        let core = waits.core
+        guard core.isOnLoopThread,
             core.existingRegistration(for: waits.registration.fd) === waits.registration
         else { return }
         let registration = waits.registration

@@ -108,7 +108,9 @@ extension EventLoop {
 
     /// Calls `attempt` (a `recv` of up to `requested` bytes on the descriptor) until it succeeds,
     /// waiting for readability between attempts.
-    private func receive(_ socket: Socket, requested: Int, _ attempt: (Int32) -> Int) async throws -> Int {
+    ///
+    /// Nonisolated for the reason `waitReady` is: it runs where the calling `sock*` method runs.
+    private nonisolated func receive(_ socket: Socket, requested: Int, _ attempt: (Int32) -> Int) async throws -> Int {
         // Skip the first recv when it would surely fail (see `isKnownDrained`).
         var tryFirst = !isKnownDrained(socket)
         while true {
