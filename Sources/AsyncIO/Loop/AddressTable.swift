@@ -113,9 +113,8 @@ struct AddressTable<Value> {
 @inline(__always)
 func currentSwiftTaskAddress() -> UInt? {
     // SAFETY: `UnsafeCurrentTask?` is one reference to the task or null; its bits are the task's
-    // address, read only as a number (the size check traps if the layout ever changes). Cast as
+    // address, read only as a number (`unsafeBitCast` traps if the sizes ever differ). Cast as
     // is: unwrapping it first copied the reference, a retain and a release per await.
-    precondition(MemoryLayout<UnsafeCurrentTask?>.size == MemoryLayout<UInt>.size)
     let address = withUnsafeCurrentTask { unsafeBitCast($0, to: UInt.self) }
     return address == 0 ? nil : address
 }
