@@ -74,9 +74,9 @@ extension EventLoop {
     /// - Throws: `AsyncIOError.invalidState` if another task waits on the socket the same way
     ///   (asyncio replaces that task's reader, which leaves it waiting forever); `CancelledError`.
     ///
-    /// Nonisolated, like the helpers below, so that it runs where its caller (one of this loop's
-    /// `sock*` methods) runs, on the loop: as an isolated method, entering and leaving it cost an
-    /// executor switch each, for every message of a `sockRecv`/`sockSendAll` loop.
+    /// Nonisolated, like the helpers below and the `sock*` coroutines that call it, so that it runs
+    /// where its caller runs, on the loop's thread: as an isolated method, entering and leaving it
+    /// cost an executor switch each, for every message of a `sockRecv`/`sockSendAll` loop.
     nonisolated func waitReady(_ socket: Socket, _ fd: Int32, writable: Bool) async throws {
         assert(core.isOnLoopThread, "a socket wait off its loop's thread")
         let registration = try armedRegistration(socket, fd, events: writable ? .writable : .readable)

@@ -68,7 +68,22 @@ extension EventLoop {
 
 // MARK: - Low-level socket coroutines
 
+// The socket coroutines are nonisolated, so they run on their caller's executor: from a task on
+// the loop, with no executor switch. As isolated methods, entering each and returning from it cost
+// a `swift_task_switch`, four per message of a `sockRecv`/`sockSendAll` echo. Called off the loop's
+// thread, each one first hops to the loop (`onLoop`), as the isolated method did.
 extension EventLoop {
+    /// Runs `body` isolated to this loop: a socket coroutine called off the loop's thread.
+    ///
+    /// The socket crosses unchecked: the caller, which owns it, is suspended in this call until
+    /// `body` is done with it.
+    private func onLoop<T: Sendable>(
+        _ socket: UncheckedSocket,
+        _ body: @Sendable (isolated EventLoop, Socket) async throws -> T
+    ) async throws -> T {
+        try await body(self, socket.socket)
+    }
+
     /// Receives up to `maxBytes` from `socket`, waiting until some arrive; empty at EOF.
     ///
     /// - Throws: `SystemError` (e.g. ECONNRESET), `CancelledError`. Mirrors `loop.sock_recv(sock, n)`,
@@ -77,7 +92,10 @@ extension EventLoop {
     /// Receives into the loop's shared read buffer and returns a copy of what arrived (up to 64 KiB;
     /// larger requests get a buffer of their own), so a waiting `sockRecv` holds no buffer: ten
     /// thousand idle sockets cost no receive memory, as in asyncio.
-    public func sockRecv(_ socket: Socket, maxBytes: Int) async throws -> [UInt8] {
+    public nonisolated func sockRecv(_ socket: Socket, maxBytes: Int) async throws -> [UInt8] {
+        guard core.isOnLoopThread else {
+            return try await onLoop(UncheckedSocket(socket)) { try await $0.sockRecv($1, maxBytes: maxBytes) }
+        }
         let maxBytes = max(0, maxBytes)
         guard maxBytes <= LoopIOState.readBufferSize else {
             var buffer = [UInt8](repeating: 0, count: maxBytes)
@@ -100,8 +118,16 @@ extension EventLoop {
     ///   took less than it asked for (the buffer was empty then), this one waits for the loop to
     ///   report the socket readable before calling `recv`, as Tokio does, so it suspends at least
     ///   once even if bytes arrived meanwhile. That saves a `recv` that would fail with EAGAIN.
-    public func sockRecvInto(_ socket: Socket, _ buffer: inout [UInt8]) async throws -> Int {
-        try await receive(socket, requested: buffer.count) { fd in
+    public nonisolated func sockRecvInto(_ socket: Socket, _ buffer: inout [UInt8]) async throws -> Int {
+        guard core.isOnLoopThread else {
+            let (count, filled) = try await onLoop(UncheckedSocket(socket)) { [buffer] loop, socket in
+                var buffer = buffer
+                return (try await loop.sockRecvInto(socket, &buffer), buffer)
+            }
+            buffer = filled
+            return count
+        }
+        return try await receive(socket, requested: buffer.count) { fd in
             buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         }
     }
@@ -109,7 +135,7 @@ extension EventLoop {
     /// Calls `attempt` (a `recv` of up to `requested` bytes on the descriptor) until it succeeds,
     /// waiting for readability between attempts.
     ///
-    /// Nonisolated for the reason `waitReady` is: it runs where the calling `sock*` method runs.
+    /// Runs where the calling `sock*` coroutine runs, on the loop's thread.
     private nonisolated func receive(_ socket: Socket, requested: Int, _ attempt: (Int32) -> Int) async throws -> Int {
         // Skip the first recv when it would surely fail (see `isKnownDrained`).
         var tryFirst = !isKnownDrained(socket)
@@ -136,7 +162,10 @@ extension EventLoop {
     ///
     /// - Throws: `SystemError` (EPIPE, ECONNRESET, …), `CancelledError` (some bytes may have been
     ///   sent). Mirrors `loop.sock_sendall(sock, data)`.
-    public func sockSendAll(_ socket: Socket, _ data: [UInt8]) async throws {
+    public nonisolated func sockSendAll(_ socket: Socket, _ data: [UInt8]) async throws {
+        guard core.isOnLoopThread else {
+            return try await onLoop(UncheckedSocket(socket)) { try await $0.sockSendAll($1, data) }
+        }
         var offset = 0
         while offset < data.count {
             let fd = try socket.liveDescriptor("send")
@@ -156,7 +185,7 @@ extension EventLoop {
     }
 
     /// Sends all of `string` (UTF-8). See `sockSendAll(_:_:)`.
-    public func sockSendAll(_ socket: Socket, _ string: String) async throws {
+    public nonisolated func sockSendAll(_ socket: Socket, _ string: String) async throws {
         try await sockSendAll(socket, Array(string.utf8))
     }
 
@@ -164,7 +193,10 @@ extension EventLoop {
     ///
     /// - Throws: `SystemError` (ECONNREFUSED, ETIMEDOUT, …), `CancelledError`.
     ///   Mirrors `loop.sock_connect(sock, address)`.
-    public func sockConnect(_ socket: Socket, to address: SocketAddress) async throws {
+    public nonisolated func sockConnect(_ socket: Socket, to address: SocketAddress) async throws {
+        guard core.isOnLoopThread else {
+            return try await onLoop(UncheckedSocket(socket)) { try await $0.sockConnect($1, to: address) }
+        }
         let fd = try socket.liveDescriptor("connect")
         let result = try address.withSockAddr { (pointer, length) throws(SystemError) in
             connect(fd, pointer, length) == 0 ? 0 : errno
@@ -182,7 +214,14 @@ extension EventLoop {
     ///
     /// - Returns: the connected socket (non-blocking) and the peer's address.
     /// - Throws: `SystemError`, `CancelledError`. Mirrors `loop.sock_accept(sock)`.
-    public func sockAccept(_ socket: Socket) async throws -> (Socket, SocketAddress) {
+    public nonisolated func sockAccept(_ socket: Socket) async throws -> (Socket, SocketAddress) {
+        guard core.isOnLoopThread else {
+            let (accepted, peer) = try await onLoop(UncheckedSocket(socket)) { loop, socket in
+                let (accepted, peer) = try await loop.sockAccept(socket)
+                return (UncheckedSocket(accepted), peer)
+            }
+            return (accepted.socket, peer)
+        }
         while true {
             let fd = try socket.liveDescriptor("accept")
             var storage = sockaddr_storage()
@@ -209,7 +248,10 @@ extension EventLoop {
     /// Receives one datagram of up to `maxBytes`, waiting for one.
     ///
     /// - Throws: `SystemError`, `CancelledError`. Mirrors `loop.sock_recvfrom(sock, bufsize)`.
-    public func sockRecvFrom(_ socket: Socket, maxBytes: Int) async throws -> ([UInt8], SocketAddress) {
+    public nonisolated func sockRecvFrom(_ socket: Socket, maxBytes: Int) async throws -> ([UInt8], SocketAddress) {
+        guard core.isOnLoopThread else {
+            return try await onLoop(UncheckedSocket(socket)) { try await $0.sockRecvFrom($1, maxBytes: maxBytes) }
+        }
         var buffer = [UInt8](repeating: 0, count: max(0, maxBytes))
         while true {
             let fd = try socket.liveDescriptor("recvfrom")
@@ -243,7 +285,14 @@ extension EventLoop {
     /// - Returns: the number of bytes sent.
     /// - Throws: `SystemError`, `CancelledError`. Mirrors `loop.sock_sendto(sock, data, address)`.
     @discardableResult
-    public func sockSendTo(_ socket: Socket, _ data: [UInt8], to address: SocketAddress) async throws -> Int {
+    public nonisolated func sockSendTo(
+        _ socket: Socket,
+        _ data: [UInt8],
+        to address: SocketAddress
+    ) async throws -> Int {
+        guard core.isOnLoopThread else {
+            return try await onLoop(UncheckedSocket(socket)) { try await $0.sockSendTo($1, data, to: address) }
+        }
         while true {
             let fd = try socket.liveDescriptor("sendto")
             let count = try address.withSockAddr { (pointer, length) throws(SystemError) in
@@ -257,4 +306,10 @@ extension EventLoop {
             try await waitReady(socket, fd, writable: true)
         }
     }
+}
+
+/// A socket handed to the loop, or back, by a coroutine called off the loop's thread (see `onLoop`).
+private struct UncheckedSocket: @unchecked Sendable {
+    let socket: Socket
+    init(_ socket: Socket) { self.socket = socket }
 }

@@ -100,6 +100,38 @@ import Testing
         #expect(result.1)
     }
 
+    /// The per-message coroutines run on their caller's executor; called off the loop's thread
+    /// (here, from the test's own task while the loop runs on its thread) they hop to the loop,
+    /// and wait there for readiness.
+    @Test func socketCoroutinesCalledOffTheLoopsThreadHopToTheLoop() async throws {
+        let thread = try EventLoopThread()
+        defer { thread.shutdown() }
+        let loop = thread.loop
+        let a = try Socket(family: AF_INET, type: Int32(SOCK_DGRAM.rawValue))
+        let b = try Socket(family: AF_INET, type: Int32(SOCK_DGRAM.rawValue))
+        try a.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+        try b.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+        let bAddress = try b.localAddress()
+        async let datagram = loop.sockRecvFrom(b, maxBytes: 100)
+        try await Task.sleep(for: .milliseconds(20))  // the receive above waits by now
+        #expect(try await loop.sockSendTo(a, Array("off".utf8), to: bAddress) == 3)
+        #expect(try await datagram.0 == Array("off".utf8))
+
+        let listener = try BlockingListener()
+        async let accepted = listener.accept()
+        let client = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+        try await loop.sockConnect(client, to: listener.address)
+        let peer = try await accepted
+        try await loop.sockSendAll(client, "ping")
+        #expect(try await peer.receive(exactly: 4) == Array("ping".utf8))
+        async let sent: Void = peer.send(Array("pong!".utf8))
+        var buffer = [UInt8](repeating: 0, count: 4)
+        #expect(try await loop.sockRecvInto(client, &buffer) == 4)
+        #expect(buffer == Array("pong".utf8))
+        try await sent
+        #expect(try await loop.sockRecv(client, maxBytes: 100) == Array("!".utf8))
+    }
+
     @Test func addReaderCallsBackWhileReadableAndRemoveReaderStopsIt() async throws {
         let events = try await EventLoopThread.run { loop in
             var events: [String] = []
