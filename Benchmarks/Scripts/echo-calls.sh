@@ -1,5 +1,5 @@
 #!/bin/bash
-# Counts, per echoed message, the runtime calls an echo server makes: executor switches, lookups of
+# Counts, per echoed message, the polls and runtime calls an echo server makes: executor switches, lookups of
 # the current task, continuations, job runs, reference counting, malloc/free (uprobes; needs root
 # and perf). Messages are counted as recvfrom calls, so the server must read once per message
 # (pingpong: 100 connections, 64 B, depth 1).
@@ -25,7 +25,7 @@ sleep 0.5
 taskset -c 1 "$loadgen" --host 127.0.0.1 --port "$port" --conns 100 --size 64 --depth 1 --duration 5 --warmup 1 >/dev/null &
 load=$!
 sleep 2
-perf stat -x, -e 'syscalls:sys_enter_recvfrom,probe_libswift_Concurrency:*,probe_libswiftCore:*,probe_libc:*' \
+perf stat -x, -e 'syscalls:sys_enter_recvfrom,syscalls:sys_enter_epoll_wait,probe_libswift_Concurrency:*,probe_libswiftCore:*,probe_libc:*' \
     -p "$server" -- sleep 2 2>&1 |
     awk -F, 'NR == 1 { n = $1 } { sub(/^probe_[^:]*:|^syscalls:sys_enter_/, "", $3); printf "%-44s %6.2f per message\n", $3, $1 / n }'
 wait "$load"

@@ -9,7 +9,8 @@ SCENARIO is pp100 (100 connections, 64 B), c1k (1000 connections), pp1 or s4k (5
 line once it listens), the load generator on CPU 1 for 1.5 s of warm-up and 5 s of load, and reads
 the server's user and system CPU time from /proc around the measured part. Candidates alternate
 run by run, so drifting background load hits them alike. Prints medians of msgs/s and of user and
-system CPU microseconds per message.
+system CPU microseconds per message, and how often per thousand messages the server blocked
+(voluntary context switches: it found no work and slept in the poll until the load woke it).
 """
 import os, signal, statistics, subprocess, sys, time
 
@@ -29,22 +30,30 @@ for _ in range(int(runs)):
             fields = open(f"/proc/{server.pid}/stat").read().rsplit(")", 1)[1].split()
             return int(fields[11]) / tick, int(fields[12]) / tick
 
+        def blocks():
+            status = open(f"/proc/{server.pid}/status").read()
+            return int(status.split("\nvoluntary_ctxt_switches:")[1].split()[0])
+
         load = subprocess.Popen(["taskset", "-c", "1", loadgen, "--host", "127.0.0.1", "--port", str(port),
                                  "--conns", str(conns), "--size", str(size), "--depth", str(depth),
                                  "--duration", "5", "--warmup", "1.5"], stdout=subprocess.PIPE, text=True)
         time.sleep(1.5)
         user0, system0 = cpu()
+        blocks0 = blocks()
         started = time.time()
         output = load.communicate()[0]
         user1, system1 = cpu()
+        blocks1 = blocks()
         elapsed = time.time() - started
         server.send_signal(signal.SIGTERM)
         server.wait()
         fields = dict(kv.split("=") for kv in output.split() if "=" in kv)
         rate = float(fields["msgs_per_s"])
         messages = rate * elapsed
-        results[label].append((rate, (user1 - user0) / messages * 1e6, (system1 - system0) / messages * 1e6))
+        results[label].append((rate, (user1 - user0) / messages * 1e6, (system1 - system0) / messages * 1e6,
+                               (blocks1 - blocks0) / messages * 1e3))
 for label, rows in results.items():
     median = lambda i: statistics.median(row[i] for row in rows)
     print(f"{label:>12}: msgs/s {median(0):>9,.0f}  user {median(1):.3f} µs/msg  sys {median(2):.3f} µs/msg"
-          f"  (runs: {', '.join(f'{row[0] / 1e3:.0f}k' for row in rows)})")
+          f"  blocked {median(3):.2f}/1k msgs"
+          f"  (runs: {', '.join(f'{row[0] / 1e3:.0f}k/{row[3]:.1f}' for row in rows)})")
