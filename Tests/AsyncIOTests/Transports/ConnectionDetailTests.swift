@@ -28,6 +28,30 @@ import Testing
         #expect(seen.0 && seen.1)
     }
 
+    /// asyncio closes the socket after `connection_lost` returns, so the protocol can still say
+    /// whom it was talking to; here too, even if nobody asked before.
+    @Test func connectionLostCanStillReadThePeerAndSocketNames() async throws {
+        let seen = try await EventLoopThread.run { loop in
+            let listener = try BlockingListener()
+            async let accepted = listener.accept()
+            let (transport, proto) = try await loop.createConnection(
+                { RecordingProtocol(loop: loop) },
+                host: "127.0.0.1",
+                port: listener.address.port!
+            )
+            _ = try await accepted
+            var names: [String] = []
+            proto.onEvent = { event, proto in
+                guard event == "CL nil", let info = proto.transport?.extraInfo else { return }
+                names = [info.peerName == listener.address ? "peer" : "no peer", info.socketName?.host ?? "no name"]
+            }
+            transport.close()
+            try await proto.waitLost(loop: loop)
+            return names
+        }
+        #expect(seen == ["peer", "127.0.0.1"])
+    }
+
     @Test func connectAcceptedSocketWrapsASocketFromSockAccept() async throws {
         let reply = try await EventLoopThread.run { loop in
             let (client, connected, _) = try await acceptBlockingPeer(on: loop)
