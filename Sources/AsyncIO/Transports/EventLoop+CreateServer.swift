@@ -5,15 +5,15 @@ extension EventLoop {
     /// Creates a TCP server listening on `host` and `port`, calling `protocolFactory` for each
     /// connection it accepts.
     ///
-    /// A host that resolves to several addresses (a nil host means every interface: `0.0.0.0` and
-    /// `::`) gets one listening socket per address, all in the returned `Server`. Port 0 picks a free
+    /// A host that resolves to several addresses (a nil or empty host means every interface: `0.0.0.0`
+    /// and `::`) gets one listening socket per address, all in the returned `Server`. Port 0 picks a free
     /// port (the same one for every address when possible is NOT guaranteed, as in asyncio); read it
     /// back from `server.sockets`. `SO_REUSEADDR` is set (asyncio's default on Unix), IPv6 sockets
     /// are `IPV6_V6ONLY`, and accepted connections get `TCP_NODELAY`.
     ///
     /// - Parameters:
     ///   - protocolFactory: makes the protocol of each connection, on the loop.
-    ///   - host: the address or name to listen on; nil for all interfaces.
+    ///   - host: the address or name to listen on; nil or `""` for all interfaces (as in asyncio).
     ///   - port: the port; 0 for any free one.
     ///   - family: `AF_UNSPEC`, `AF_INET` or `AF_INET6`, to restrict resolution.
     ///   - socket: an already bound socket to serve instead of `host`/`port` (it must be a
@@ -48,6 +48,8 @@ extension EventLoop {
             }
             sockets = [socket]
         } else {
+            // asyncio reads `host=''` as None: every interface.
+            let host = host?.isEmpty == true ? nil : host
             let infos = try await getAddrInfo(
                 host,
                 port: port,
