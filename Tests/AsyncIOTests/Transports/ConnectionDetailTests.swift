@@ -52,6 +52,27 @@ import Testing
         #expect(seen == ["peer", "127.0.0.1"])
     }
 
+    /// asyncio's `create_connection(sock=)` raises ValueError for anything but a stream socket.
+    @Test func createConnectionRefusesASocketThatIsNotAStreamSocket() async throws {
+        let refusals = try await EventLoopThread.run { loop in
+            var refusals: [String] = []
+            let datagram = try Socket(family: AF_INET, type: Int32(SOCK_DGRAM.rawValue))
+            do {
+                _ = try await loop.createConnection({ RecordingProtocol(loop: loop) }, socket: datagram)
+            } catch TransportError.invalidValue {
+                refusals.append("tcp")
+            }
+            let inet = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            do {
+                _ = try await loop.createUnixConnection({ RecordingProtocol(loop: loop) }, socket: inet)
+            } catch TransportError.invalidValue {
+                refusals.append("unix")
+            }
+            return refusals
+        }
+        #expect(refusals == ["tcp", "unix"])
+    }
+
     @Test func connectAcceptedSocketWrapsASocketFromSockAccept() async throws {
         let reply = try await EventLoopThread.run { loop in
             let (client, connected, _) = try await acceptBlockingPeer(on: loop)
