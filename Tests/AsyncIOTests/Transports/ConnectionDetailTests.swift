@@ -105,6 +105,27 @@ import Testing
         #expect(outcome.2 == "next")
     }
 
+    /// asyncio's `create_server` skips an address that cannot be bound with EADDRNOTAVAIL (`::` in a
+    /// container without IPv6, bpo-30945) and listens on the others; it fails only if none is left.
+    @Test func serverBindingSkipsAnAddressThatIsNotAvailableHere() throws {
+        func info(_ address: SocketAddress) -> AddressInfo {
+            AddressInfo(
+                family: address.family,
+                type: Int32(SOCK_STREAM.rawValue),
+                protocol: 0,
+                canonicalName: "",
+                address: address
+            )
+        }
+        let absent = info(.ipv4(host: "192.0.2.1", port: 0))  // TEST-NET-1: on no interface here
+        let loopback = info(.ipv4(host: "127.0.0.1", port: 0))
+        let bound = try EventLoop.bindListeningSockets([absent, loopback], reuseAddress: true, reusePort: false)
+        #expect(try bound.map { try $0.localAddress().host } == ["127.0.0.1"])
+        #expect(throws: SystemError.self) {
+            try EventLoop.bindListeningSockets([absent], reuseAddress: true, reusePort: false)
+        }
+    }
+
     @Test func happyEyeballsInterleavesAddressFamilies() {
         func info(_ host: String) -> AddressInfo {
             let address: SocketAddress = host.contains(":") ? .ipv6(host: host, port: 1) : .ipv4(host: host, port: 1)
