@@ -217,14 +217,16 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
         )
     }
 
+    /// Tells the protocol, then closes the socket (still open during `connectionLost`, as in
+    /// asyncio, so `extraInfo` can be read there). Runs once.
     private func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
         let proto = self.proto
         self.proto = nil
         interest = []
+        proto?.connectionLost(error, loop: loop)
         if fd >= 0 {
             loop.core.closeDescriptor(fd, ownedBy: self)
             fd = -1
         }
-        proto?.connectionLost(error, loop: loop)
     }
 }

@@ -23,7 +23,7 @@ extension EventLoop {
     ///   - protocolFactory: makes the protocol.
     ///   - host, port: where to connect.
     ///   - family: restricts resolution to `AF_INET` or `AF_INET6`.
-    ///   - socket: an already connected socket to use instead of `host`/`port`.
+    ///   - socket: an already connected stream socket to use instead of `host`/`port`.
     ///   - localAddress: a local `(host, port)` to bind to first.
     ///   - happyEyeballsDelay: enables Happy Eyeballs with this delay (nil: off, as in asyncio; RFC
     ///     8305 suggests 250 ms).
@@ -31,7 +31,8 @@ extension EventLoop {
     ///     switching (asyncio defaults it to 1 when Happy Eyeballs is on).
     /// - Returns: the transport and the protocol.
     /// - Throws: `AddressResolutionError`; the `SystemError` of the single failed attempt (or of all,
-    ///   if they failed alike) or `ConnectionAttemptsError`; `CancelledError`.
+    ///   if they failed alike) or `ConnectionAttemptsError`; `CancelledError`;
+    ///   `TransportError.invalidValue` for a `socket` that is not a stream socket.
     /// Mirrors `loop.create_connection()`. Deviations: no `ssl`, `all_errors` (errors are always
     /// kept when they differ).
     public func createConnection<P: StreamingProtocol>(
@@ -77,7 +78,8 @@ extension EventLoop {
 
     /// Opens a Unix domain socket connection to `path`. Mirrors `loop.create_unix_connection()`.
     ///
-    /// - Throws: `SystemError` (ENOENT, ECONNREFUSED…), `CancelledError`.
+    /// - Throws: `SystemError` (ENOENT, ECONNREFUSED…), `CancelledError`; `TransportError.invalidValue`
+    ///   for a `socket` that is not a Unix stream socket.
     public func createUnixConnection<P: StreamingProtocol>(
         _ protocolFactory: @escaping () -> P,
         path: String? = nil,
@@ -87,6 +89,9 @@ extension EventLoop {
         if let socket {
             guard path == nil else {
                 throw TransportError.invalidValue("path and socket can not be specified at the same time")
+            }
+            guard socket.family == AF_UNIX else {
+                throw TransportError.invalidValue("A UNIX Domain Stream Socket was expected, got \(socket)")
             }
             connected = socket
         } else {
@@ -106,17 +111,20 @@ extension EventLoop {
         _ protocolFactory: @escaping () -> P,
         socket: Socket
     ) async throws -> (any Transport, P) {
-        guard socket.type == Int32(SOCK_STREAM.rawValue) else {
-            throw TransportError.invalidValue("A Stream Socket was expected, got \(socket)")
-        }
-        return try connect(socket, protocolFactory)
+        try connect(socket, protocolFactory)
     }
 
     /// Wraps a connected socket in a transport and calls `connectionMade`.
+    ///
+    /// - Throws: `TransportError.invalidValue` for a socket that is not a stream socket (asyncio's
+    ///   ValueError, for a `socket:` passed in).
     private func connect<P: StreamingProtocol>(
         _ socket: Socket,
         _ protocolFactory: () -> P
     ) throws -> (any Transport, P) {
+        guard socket.type == Int32(SOCK_STREAM.rawValue) else {
+            throw TransportError.invalidValue("A Stream Socket was expected, got \(socket)")
+        }
         let proto = protocolFactory()
         guard let receiver = StreamReceiver(proto) else {
             throw TransportError.invalidValue(

@@ -5,15 +5,16 @@ extension EventLoop {
     /// Creates a TCP server listening on `host` and `port`, calling `protocolFactory` for each
     /// connection it accepts.
     ///
-    /// A host that resolves to several addresses (a nil host means every interface: `0.0.0.0` and
-    /// `::`) gets one listening socket per address, all in the returned `Server`. Port 0 picks a free
-    /// port (the same one for every address when possible is NOT guaranteed, as in asyncio); read it
-    /// back from `server.sockets`. `SO_REUSEADDR` is set (asyncio's default on Unix), IPv6 sockets
-    /// are `IPV6_V6ONLY`, and accepted connections get `TCP_NODELAY`.
+    /// A host that resolves to several addresses (a nil or empty host means every interface: `0.0.0.0`
+    /// and `::`) gets one listening socket per address, all in the returned `Server`. Port 0 picks a
+    /// free port (the same one for every address when possible is NOT guaranteed, as in asyncio); read
+    /// it back from `server.sockets`. An address that is not available here (EADDRNOTAVAIL, or a family
+    /// the kernel lacks) is skipped, as in asyncio. `SO_REUSEADDR` is set (asyncio's default on Unix),
+    /// IPv6 sockets are `IPV6_V6ONLY`, and accepted connections get `TCP_NODELAY`.
     ///
     /// - Parameters:
     ///   - protocolFactory: makes the protocol of each connection, on the loop.
-    ///   - host: the address or name to listen on; nil for all interfaces.
+    ///   - host: the address or name to listen on; nil or `""` for all interfaces (as in asyncio).
     ///   - port: the port; 0 for any free one.
     ///   - family: `AF_UNSPEC`, `AF_INET` or `AF_INET6`, to restrict resolution.
     ///   - socket: an already bound socket to serve instead of `host`/`port` (it must be a
@@ -48,6 +49,8 @@ extension EventLoop {
             }
             sockets = [socket]
         } else {
+            // asyncio reads `host=''` as None: every interface.
+            let host = host?.isEmpty == true ? nil : host
             let infos = try await getAddrInfo(
                 host,
                 port: port,
@@ -55,27 +58,48 @@ extension EventLoop {
                 type: Int32(SOCK_STREAM.rawValue),
                 flags: AI_PASSIVE
             )
-            var seen = Set<SocketAddress>()
-            for info in infos where seen.insert(info.address).inserted {
-                let listening = try Socket(family: info.family, type: info.type, protocol: info.protocol)
-                if reuseAddress { try listening.setReuseAddress() }
-                if reusePort { try listening.setReusePort() }
-                if info.family == AF_INET6 {
-                    // Listen on IPv6 only, so that `::` and `0.0.0.0` can both be bound.
-                    try listening.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1)
-                }
-                do {
-                    try listening.bind(to: info.address)
-                } catch {
-                    // asyncio closes what it opened and reports which address failed.
-                    for opened in sockets { opened.close() }
-                    throw error
-                }
-                sockets.append(listening)
-            }
-            guard !sockets.isEmpty else { throw AddressResolutionError(code: EAI_NONAME, host: host) }
+            sockets = try Self.bindListeningSockets(infos, reuseAddress: reuseAddress, reusePort: reusePort)
         }
         return try makeServer(sockets: sockets, protocolFactory, backlog: backlog, startServing: startServing)
+    }
+
+    /// Opens and binds one listening socket per distinct address, as asyncio's `create_server` does.
+    ///
+    /// An address whose family cannot be opened (EAFNOSUPPORT) or bound (EADDRNOTAVAIL: IPv6 turned
+    /// off in a container, say) is skipped, so `::` failing does not stop `0.0.0.0` (bpo-30945).
+    /// Any other bind error closes what was opened and is thrown.
+    /// - Throws: `SystemError`: the first other failure, or EADDRNOTAVAIL if no address could be bound.
+    static func bindListeningSockets(
+        _ infos: [AddressInfo],
+        reuseAddress: Bool,
+        reusePort: Bool
+    ) throws(SystemError) -> [Socket] {
+        var sockets: [Socket] = []
+        var seen = Set<SocketAddress>()
+        // Sockets close themselves when dropped, so an early throw leaks nothing.
+        for info in infos where seen.insert(info.address).inserted {
+            guard let listening = try? Socket(family: info.family, type: info.type, protocol: info.protocol) else {
+                continue
+            }
+            if reuseAddress { try listening.setReuseAddress() }
+            if reusePort { try listening.setReusePort() }
+            if info.family == AF_INET6 {
+                // Listen on IPv6 only, so that `::` and `0.0.0.0` can both be bound.
+                try listening.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1)
+            }
+            do {
+                try listening.bind(to: info.address)
+            } catch let error where error.errno == EADDRNOTAVAIL {
+                listening.close()
+                continue
+            }
+            sockets.append(listening)
+        }
+        guard !sockets.isEmpty else {
+            let addresses = infos.map { "\($0.address)" }.joined(separator: ", ")
+            throw SystemError(call: "bind: could not bind on any address out of [\(addresses)]", errno: EADDRNOTAVAIL)
+        }
+        return sockets
     }
 
     /// Creates a Unix domain socket server listening at `path`.

@@ -235,15 +235,18 @@ final class SocketTransport: Transport, IOHandler {
     }
 
     /// Tells the protocol, then releases the socket, the protocol and the server. Runs once.
+    ///
+    /// The socket stays open while `connectionLost` runs, as in asyncio, so the protocol can still
+    /// read `extraInfo` (say, to log the peer's address).
     private func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
         let receiver = self.receiver
         self.receiver = nil
         interest = []
+        receiver?.base.connectionLost(error, loop: loop)
         if fd >= 0 {
             loop.core.closeDescriptor(fd, ownedBy: self)
             fd = -1
         }
-        receiver?.base.connectionLost(error, loop: loop)
         server?.connectionClosed(self)
         server = nil
     }

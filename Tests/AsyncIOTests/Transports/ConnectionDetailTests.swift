@@ -28,6 +28,51 @@ import Testing
         #expect(seen.0 && seen.1)
     }
 
+    /// asyncio closes the socket after `connection_lost` returns, so the protocol can still say
+    /// whom it was talking to; here too, even if nobody asked before.
+    @Test func connectionLostCanStillReadThePeerAndSocketNames() async throws {
+        let seen = try await EventLoopThread.run { loop in
+            let listener = try BlockingListener()
+            async let accepted = listener.accept()
+            let (transport, proto) = try await loop.createConnection(
+                { RecordingProtocol(loop: loop) },
+                host: "127.0.0.1",
+                port: listener.address.port!
+            )
+            _ = try await accepted
+            var names: [String] = []
+            proto.onEvent = { event, proto in
+                guard event == "CL nil", let info = proto.transport?.extraInfo else { return }
+                names = [info.peerName == listener.address ? "peer" : "no peer", info.socketName?.host ?? "no name"]
+            }
+            transport.close()
+            try await proto.waitLost(loop: loop)
+            return names
+        }
+        #expect(seen == ["peer", "127.0.0.1"])
+    }
+
+    /// asyncio's `create_connection(sock=)` raises ValueError for anything but a stream socket.
+    @Test func createConnectionRefusesASocketThatIsNotAStreamSocket() async throws {
+        let refusals = try await EventLoopThread.run { loop in
+            var refusals: [String] = []
+            let datagram = try Socket(family: AF_INET, type: Int32(SOCK_DGRAM.rawValue))
+            do {
+                _ = try await loop.createConnection({ RecordingProtocol(loop: loop) }, socket: datagram)
+            } catch TransportError.invalidValue {
+                refusals.append("tcp")
+            }
+            let inet = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+            do {
+                _ = try await loop.createUnixConnection({ RecordingProtocol(loop: loop) }, socket: inet)
+            } catch TransportError.invalidValue {
+                refusals.append("unix")
+            }
+            return refusals
+        }
+        #expect(refusals == ["tcp", "unix"])
+    }
+
     @Test func connectAcceptedSocketWrapsASocketFromSockAccept() async throws {
         let reply = try await EventLoopThread.run { loop in
             let (client, connected, _) = try await acceptBlockingPeer(on: loop)
@@ -58,6 +103,27 @@ import Testing
         #expect(outcome.0)
         #expect(!outcome.1)
         #expect(outcome.2 == "next")
+    }
+
+    /// asyncio's `create_server` skips an address that cannot be bound with EADDRNOTAVAIL (`::` in a
+    /// container without IPv6, bpo-30945) and listens on the others; it fails only if none is left.
+    @Test func serverBindingSkipsAnAddressThatIsNotAvailableHere() throws {
+        func info(_ address: SocketAddress) -> AddressInfo {
+            AddressInfo(
+                family: address.family,
+                type: Int32(SOCK_STREAM.rawValue),
+                protocol: 0,
+                canonicalName: "",
+                address: address
+            )
+        }
+        let absent = info(.ipv4(host: "192.0.2.1", port: 0))  // TEST-NET-1: on no interface here
+        let loopback = info(.ipv4(host: "127.0.0.1", port: 0))
+        let bound = try EventLoop.bindListeningSockets([absent, loopback], reuseAddress: true, reusePort: false)
+        #expect(try bound.map { try $0.localAddress().host } == ["127.0.0.1"])
+        #expect(throws: SystemError.self) {
+            try EventLoop.bindListeningSockets([absent], reuseAddress: true, reusePort: false)
+        }
     }
 
     @Test func happyEyeballsInterleavesAddressFamilies() {

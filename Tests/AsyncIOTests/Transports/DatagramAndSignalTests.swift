@@ -25,7 +25,38 @@ final class DatagramEcho: DatagramProtocol {
     func connectionLost(_ error: (any Error)?, loop: isolated EventLoop) { events.append("CL") }
 }
 
+/// Records the socket name its transport still reports inside `connectionLost`.
+final class SocketNameAtLoss: DatagramProtocol {
+    var transport: (any DatagramTransport)?
+    var lost = false
+    var nameAtLoss: SocketAddress?
+
+    func connectionMade(_ transport: any DatagramTransport, loop: isolated EventLoop) { self.transport = transport }
+    func datagramReceived(_ data: Span<UInt8>, from address: SocketAddress, loop: isolated EventLoop) {}
+
+    func connectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
+        nameAtLoss = transport?.extraInfo.socketName
+        lost = true
+    }
+}
+
 @Suite struct DatagramTests {
+    /// As for stream transports, asyncio closes the socket only after `connection_lost` returns.
+    @Test func connectionLostCanStillReadTheSocketName() async throws {
+        let names = try await EventLoopThread.run { loop in
+            let (transport, probe) = try await loop.createDatagramEndpoint(
+                { SocketNameAtLoss() },
+                localAddress: ("127.0.0.1", 0)
+            )
+            let bound = transport.extraInfo.socketName
+            transport.close()
+            try await waitUntil { probe.lost }
+            return (bound, probe.nameAtLoss)
+        }
+        #expect(names.0 != nil)
+        #expect(names.1 == names.0)
+    }
+
     @Test func aDatagramEndpointEchoesToAConnectedClientEndpoint() async throws {
         let result = try await EventLoopThread.run { loop in
             let (serverTransport, server) = try await loop.createDatagramEndpoint(

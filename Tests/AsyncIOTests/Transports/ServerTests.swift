@@ -99,6 +99,16 @@ final class BufferedCollector: BufferedConnectionProtocol {
         #expect(answers == ["v4 hi", "v6 hi"])
     }
 
+    /// asyncio treats `host=''` as None: every interface, not a name to resolve.
+    @Test func anEmptyHostListensOnEveryInterfaceAsANilHostDoes() async throws {
+        let hosts = try await EventLoopThread.run { loop in
+            let server = try await loop.createServer({ EchoProtocol() }, host: "", port: 0)
+            defer { server.close() }
+            return try server.sockets.map { try $0.localAddress().host }.sorted()
+        }
+        #expect(hosts == ["0.0.0.0", "::"])
+    }
+
     @Test func waitClosedWaitsForConnectionsAndCloseClientsEndsThem() async throws {
         let events = try await EventLoopThread.run { loop in
             var events: [String] = []
