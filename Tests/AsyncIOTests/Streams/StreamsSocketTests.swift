@@ -137,6 +137,42 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
         #expect(events == ["read 5", "drain: errno true", "read: errno true"])
     }
 
+    /// As asyncio, whose `get_extra_info('peername'/'sockname')` outlive the connection while its
+    /// `'socket'` reports `fileno()` -1: a closed transport's descriptor number may already belong
+    /// to another connection, so `extraInfo` must not hand it out any more.
+    @Test func extraInfoKeepsTheAddressesButDropsTheDescriptorOnceTheConnectionIsClosed() async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, writer in
+                _ = try await reader.read(-1)
+                writer.close()
+            }
+            let port = try boundAddress(server).port!
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
+            let open = writer.extraInfo
+            events.append(
+                "open: peer is the server \(open.peerName?.port == port), descriptor \(open.fileDescriptor != nil)"
+            )
+            try writer.writeEOF()
+            _ = try await reader.read(-1)
+            writer.close()
+            try await writer.waitClosed()
+            let closed = writer.extraInfo
+            events.append(
+                "closed: same names \(closed.peerName == open.peerName && closed.socketName == open.socketName), "
+                    + "descriptor \(closed.fileDescriptor.map(String.init) ?? "nil")"
+            )
+            server.close()
+            try await server.waitClosed()
+            return events
+        }
+        #expect(
+            events == [
+                "open: peer is the server true, descriptor true", "closed: same names true, descriptor nil",
+            ]
+        )
+    }
+
     @Test func aFailingClientTaskClosesItsConnectionAndReportsTheError() async throws {
         let events = try await EventLoopThread.run { loop in
             var events: [String] = []
