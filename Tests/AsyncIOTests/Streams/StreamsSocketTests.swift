@@ -249,6 +249,51 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
         #expect(line == "over unix\n")
     }
 
+    /// asyncio's `start_server`/`open_connection` (and the Unix forms) pass their keyword arguments
+    /// on to `create_server`/`create_connection`, so they take a socket made elsewhere (`sock=`:
+    /// inherited, pre-bound, socket-activated) and `interleave=`.
+    @Test func streamsServeAndConnectOverSocketsMadeElsewhere() async throws {
+        let path = "/tmp/asyncio-streams-sock-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let lines = try await EventLoopThread.run { loop in
+            var lines: [String] = []
+            let echo: (StreamReader, StreamWriter) async throws -> Void = { reader, writer in
+                try writer.write(try await reader.readLine())
+                writer.close()
+            }
+            let stream = Int32(SOCK_STREAM.rawValue)
+            let tcpListener = try Socket(family: AF_INET, type: stream)
+            try tcpListener.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            try tcpListener.listen()
+            let tcpServer = try await loop.startServer(socket: tcpListener, clientConnected: echo)
+            let unixListener = try Socket(family: AF_UNIX, type: stream)
+            try unixListener.bind(to: .unix(path: path))
+            try unixListener.listen()
+            let unixServer = try await loop.startUnixServer(socket: unixListener, clientConnected: echo)
+
+            let tcpClient = try Socket(family: AF_INET, type: stream)
+            try await loop.sockConnect(tcpClient, to: try boundAddress(tcpServer))
+            let unixClient = try Socket(family: AF_UNIX, type: stream)
+            try await loop.sockConnect(unixClient, to: .unix(path: path))
+            let port = try boundAddress(tcpServer).port!
+            for (reader, writer) in [
+                try await loop.openConnection(socket: tcpClient),
+                try await loop.openUnixConnection(socket: unixClient),
+                try await loop.openConnection(host: "127.0.0.1", port: port, interleave: 1),
+            ] {
+                try writer.write("over \(writer.extraInfo.peerName?.port == nil ? "unix" : "tcp")\n")
+                lines.append(String(decoding: try await reader.readLine(), as: UTF8.self))
+                writer.close()
+            }
+            tcpServer.close()
+            unixServer.close()
+            try await tcpServer.waitClosed()
+            try await unixServer.waitClosed()
+            return lines
+        }
+        unlink(path)
+        #expect(lines == ["over tcp\n", "over unix\n", "over tcp\n"])
+    }
+
     /// The server's client tasks are isolated to the loop (`echoLines` takes it as an isolated
     /// parameter). With a task body isolated to nothing, the same test lost wake-ups from about
     /// 1 000 clients on (see `forAwaitOverLinesInAClientCallbackThatIsNotLoopIsolated` and #2).
