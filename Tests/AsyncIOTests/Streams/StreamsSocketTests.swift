@@ -294,6 +294,39 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
         #expect(lines == ["over tcp\n", "over unix\n", "over tcp\n"])
     }
 
+    /// As asyncio 3.13's `cleanup_socket`: closing a Unix server removes its socket file, also when
+    /// the listening socket was passed in, but only while the file is the one it bound (asyncio
+    /// compares inodes): a successor started at the same path keeps its file when the old one closes.
+    @Test func closingAUnixServerRemovesItsOwnSocketFileOnly() async throws {
+        let path = "/tmp/asyncio-streams-file-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let old = try await loop.startUnixServer(path: path) { _, writer in writer.close() }
+            let successor = try await loop.startUnixServer(path: path) { _, writer in writer.close() }
+            old.close()
+            try await old.waitClosed()
+            events.append("the old server closed: file \(access(path, F_OK) == 0)")
+            successor.close()
+            try await successor.waitClosed()
+            events.append("its successor closed: file \(access(path, F_OK) == 0)")
+            let listening = try Socket(family: AF_UNIX, type: Int32(SOCK_STREAM.rawValue))
+            try listening.bind(to: .unix(path: path))
+            try listening.listen()
+            let server = try await loop.startUnixServer(socket: listening) { _, writer in writer.close() }
+            server.close()
+            try await server.waitClosed()
+            events.append("a server on a passed socket closed: file \(access(path, F_OK) == 0)")
+            return events
+        }
+        unlink(path)
+        #expect(
+            events == [
+                "the old server closed: file true", "its successor closed: file false",
+                "a server on a passed socket closed: file false",
+            ]
+        )
+    }
+
     /// The server's client tasks are isolated to the loop (`echoLines` takes it as an isolated
     /// parameter). With a task body isolated to nothing, the same test lost wake-ups from about
     /// 1 000 clients on (see `forAwaitOverLinesInAClientCallbackThatIsNotLoopIsolated` and #2).
