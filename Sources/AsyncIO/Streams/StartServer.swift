@@ -19,7 +19,8 @@ extension EventLoop {
     /// ```
     ///
     /// - Parameters:
-    ///   - host, port, family, backlog, reuseAddress, reusePort, startServing: as `createServer`.
+    ///   - host, port, family, socket, backlog, reuseAddress, reusePort, startServing: as
+    ///     `createServer` (`socket`: a listening socket made elsewhere, asyncio's `sock=`).
     ///   - limit: each reader's buffer limit (64 KiB).
     ///   - clientConnected: the per-client coroutine, run as a `LoopTask` on the loop thread.
     /// - Returns: the `Server`.
@@ -29,6 +30,7 @@ extension EventLoop {
         host: String? = nil,
         port: Int = 0,
         family: Int32 = AF_UNSPEC,
+        socket: Socket? = nil,
         limit: Int = StreamReader.defaultLimit,
         backlog: Int = 100,
         reuseAddress: Bool = true,
@@ -42,6 +44,7 @@ extension EventLoop {
             host: host,
             port: port,
             family: family,
+            socket: socket,
             backlog: backlog,
             reuseAddress: reuseAddress,
             reusePort: reusePort,
@@ -60,6 +63,7 @@ extension EventLoop {
         host: String? = nil,
         port: Int = 0,
         family: Int32 = AF_UNSPEC,
+        socket: Socket? = nil,
         limit: Int = StreamReader.defaultLimit,
         backlog: Int = 100,
         reuseAddress: Bool = true,
@@ -73,6 +77,7 @@ extension EventLoop {
             host: host,
             port: port,
             family: family,
+            socket: socket,
             backlog: backlog,
             reuseAddress: reuseAddress,
             reusePort: reusePort,
@@ -80,18 +85,26 @@ extension EventLoop {
         )
     }
 
-    /// Starts a Unix domain socket server at `path`; see `startServer(host:port:…)`.
+    /// Starts a Unix domain socket server at `path`, or on the listening Unix `socket`; see
+    /// `startServer(host:port:…)`.
     ///
     /// - Throws: what `createUnixServer` throws. Mirrors `asyncio.start_unix_server()`.
     public func startUnixServer(
-        path: String,
+        path: String? = nil,
+        socket: Socket? = nil,
         limit: Int = StreamReader.defaultLimit,
         backlog: Int = 100,
         startServing: Bool = true,
         clientConnected: @escaping (StreamReader, StreamWriter) async throws -> Void
     ) async throws -> Server {
         let factory = try Self.streamProtocolFactory(limit: limit, .task(clientConnected))
-        return try await createUnixServer(factory, path: path, backlog: backlog, startServing: startServing)
+        return try await createUnixServer(
+            factory,
+            path: path,
+            socket: socket,
+            backlog: backlog,
+            startServing: startServing
+        )
     }
 
     private static func streamProtocolFactory(
@@ -107,21 +120,25 @@ extension EventLoop {
 // MARK: - Clients
 
 extension EventLoop {
-    /// Connects to `host`:`port` and returns the connection's reader and writer.
+    /// Connects to `host`:`port` (or wraps the connected `socket`) and returns the connection's
+    /// reader and writer.
     ///
     /// - Parameters:
-    ///   - host, port, family, localAddress, happyEyeballsDelay: as `createConnection`.
+    ///   - host, port, family, socket, localAddress, happyEyeballsDelay, interleave: as
+    ///     `createConnection` (`socket`: a connected socket made elsewhere, asyncio's `sock=`).
     ///   - limit: the reader's buffer limit (64 KiB).
     /// - Returns: `(reader, writer)`.
     /// - Throws: what `createConnection` throws; `AsyncIOError.invalidArgument` for a bad limit.
     ///   Mirrors `asyncio.open_connection()`, as a loop method.
     public func openConnection(
-        host: String,
-        port: Int,
+        host: String? = nil,
+        port: Int? = nil,
         family: Int32 = AF_UNSPEC,
+        socket: Socket? = nil,
         limit: Int = StreamReader.defaultLimit,
         localAddress: (host: String, port: Int)? = nil,
-        happyEyeballsDelay: Duration? = nil
+        happyEyeballsDelay: Duration? = nil,
+        interleave: Int? = nil
     ) async throws -> (StreamReader, StreamWriter) {
         let reader = try StreamReader(limit: limit)
         let streamProtocol = StreamReaderProtocol(reader)
@@ -130,22 +147,26 @@ extension EventLoop {
             host: host,
             port: port,
             family: family,
+            socket: socket,
             localAddress: localAddress,
-            happyEyeballsDelay: happyEyeballsDelay
+            happyEyeballsDelay: happyEyeballsDelay,
+            interleave: interleave
         )
         return (reader, StreamWriter(transport: transport, protocol: streamProtocol, reader: reader))
     }
 
-    /// Connects to the Unix domain socket at `path`; see `openConnection(host:port:)`.
+    /// Connects to the Unix domain socket at `path` (or wraps the connected `socket`); see
+    /// `openConnection(host:port:)`.
     ///
     /// - Throws: what `createUnixConnection` throws. Mirrors `asyncio.open_unix_connection()`.
     public func openUnixConnection(
-        path: String,
+        path: String? = nil,
+        socket: Socket? = nil,
         limit: Int = StreamReader.defaultLimit
     ) async throws -> (StreamReader, StreamWriter) {
         let reader = try StreamReader(limit: limit)
         let streamProtocol = StreamReaderProtocol(reader)
-        let (transport, _) = try await createUnixConnection({ streamProtocol }, path: path)
+        let (transport, _) = try await createUnixConnection({ streamProtocol }, path: path, socket: socket)
         return (reader, StreamWriter(transport: transport, protocol: streamProtocol, reader: reader))
     }
 }

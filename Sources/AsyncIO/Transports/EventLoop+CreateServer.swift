@@ -105,7 +105,8 @@ extension EventLoop {
     /// Creates a Unix domain socket server listening at `path`.
     ///
     /// A stale socket file at `path` is removed first (asyncio does the same when it is a socket);
-    /// the file is removed again when the server closes (3.13's `cleanup_socket`).
+    /// the file is removed again when the server closes, if it is still the one bound here (also
+    /// for a passed `socket`; 3.13's `cleanup_socket`).
     /// - Throws: `SystemError` (EADDRINUSE, ENAMETOOLONG…). Mirrors `loop.create_unix_server()`.
     public func createUnixServer<P: StreamingProtocol>(
         _ protocolFactory: @escaping () -> P,
@@ -115,7 +116,6 @@ extension EventLoop {
         startServing: Bool = true
     ) async throws -> Server {
         let listening: Socket
-        var ownedPath: String?
         if let socket {
             guard path == nil else {
                 throw TransportError.invalidValue("path and socket can not be specified at the same time")
@@ -132,11 +132,20 @@ extension EventLoop {
             }
             listening = try Socket(family: AF_UNIX, type: Int32(SOCK_STREAM.rawValue))
             try listening.bind(to: .unix(path: path))
-            ownedPath = path
         }
         let server = try makeServer(sockets: [listening], protocolFactory, backlog: backlog, startServing: startServing)
-        server.unixPathToRemove = ownedPath
+        server.unixSocketFile = Self.socketFile(of: listening)
         return server
+    }
+
+    /// The file a Unix socket is bound to, with its inode; nil for an abstract or unnamed socket.
+    private static func socketFile(of listening: Socket) -> (path: String, inode: ino_t)? {
+        guard case .unix(let path)? = try? listening.localAddress(), !path.isEmpty, !path.hasPrefix("\0") else {
+            return nil
+        }
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return (path, status.st_ino)
     }
 
     private func makeServer<P: StreamingProtocol>(

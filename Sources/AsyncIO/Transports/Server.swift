@@ -19,8 +19,8 @@ public final class Server: CustomStringConvertible {
     private var clients: [ObjectIdentifier: SocketTransport] = [:]
     private var closedWaiters: [Future<Void>] = []
     private var servingForever: Future<Void>?
-    /// A Unix socket path to unlink on close (asyncio's `cleanup_socket`).
-    var unixPathToRemove: String?
+    /// The Unix socket file to unlink on close, with its inode when bound (asyncio's `cleanup_socket`).
+    var unixSocketFile: (path: String, inode: ino_t)?
 
     init(loop: EventLoop, sockets: [Socket], protocolFactory: @escaping () -> any StreamingProtocol, backlog: Int) {
         self.loop = loop
@@ -88,9 +88,11 @@ public final class Server: CustomStringConvertible {
         serving = false
         for listener in listeners { listener.close() }
         listeners = []
-        if let path = unixPathToRemove {
-            unlink(path)
-            unixPathToRemove = nil
+        if let file = unixSocketFile {
+            // Only if it is still the file this server bound: a successor may have replaced it.
+            var status = stat()
+            if stat(file.path, &status) == 0, status.st_ino == file.inode { unlink(file.path) }
+            unixSocketFile = nil
         }
         servingForever?.cancel()
         wakeClosedWaitersIfDone()

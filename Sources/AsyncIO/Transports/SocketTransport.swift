@@ -269,8 +269,14 @@ final class SocketTransport: Transport, IOHandler {
 
     // MARK: - Extra info
 
+    /// Read from the socket at the first call and kept; once the socket is closed, the addresses
+    /// read before stay, but the descriptor is nil: its number may already be another socket's
+    /// (asyncio's `TransportSocket` reports `fileno()` -1 then).
     var extraInfo: TransportExtraInfo {
-        if let cachedInfo { return cachedInfo.info }
+        if let cachedInfo {
+            guard fd < 0 else { return cachedInfo.info }
+            return TransportExtraInfo(peerName: cachedInfo.info.peerName, socketName: cachedInfo.info.socketName)
+        }
         guard fd >= 0 else { return TransportExtraInfo() }
         let socket = Socket(adopting: fd, family: family, type: Int32(SOCK_STREAM.rawValue))
         defer { _ = socket.detach() }

@@ -132,7 +132,8 @@ public struct TransportExtraInfo: Sendable, Equatable {
     public var peerName: SocketAddress?
     /// The local address (`'sockname'`).
     public var socketName: SocketAddress?
-    /// The socket's file descriptor (`'socket'`); nil where there is none. Do not close it.
+    /// The socket's file descriptor (`'socket'`); nil where there is none, and once the transport
+    /// has closed it. Do not close it.
     public var fileDescriptor: Int32?
 
     /// Creates the info of a transport (for transports written outside this module).

@@ -137,6 +137,42 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
         #expect(events == ["read 5", "drain: errno true", "read: errno true"])
     }
 
+    /// As asyncio, whose `get_extra_info('peername'/'sockname')` outlive the connection while its
+    /// `'socket'` reports `fileno()` -1: a closed transport's descriptor number may already belong
+    /// to another connection, so `extraInfo` must not hand it out any more.
+    @Test func extraInfoKeepsTheAddressesButDropsTheDescriptorOnceTheConnectionIsClosed() async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let server = try await loop.startServer(host: "127.0.0.1", port: 0) { reader, writer in
+                _ = try await reader.read(-1)
+                writer.close()
+            }
+            let port = try boundAddress(server).port!
+            let (reader, writer) = try await loop.openConnection(host: "127.0.0.1", port: port)
+            let open = writer.extraInfo
+            events.append(
+                "open: peer is the server \(open.peerName?.port == port), descriptor \(open.fileDescriptor != nil)"
+            )
+            try writer.writeEOF()
+            _ = try await reader.read(-1)
+            writer.close()
+            try await writer.waitClosed()
+            let closed = writer.extraInfo
+            events.append(
+                "closed: same names \(closed.peerName == open.peerName && closed.socketName == open.socketName), "
+                    + "descriptor \(closed.fileDescriptor.map(String.init) ?? "nil")"
+            )
+            server.close()
+            try await server.waitClosed()
+            return events
+        }
+        #expect(
+            events == [
+                "open: peer is the server true, descriptor true", "closed: same names true, descriptor nil",
+            ]
+        )
+    }
+
     @Test func aFailingClientTaskClosesItsConnectionAndReportsTheError() async throws {
         let events = try await EventLoopThread.run { loop in
             var events: [String] = []
@@ -211,6 +247,84 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
             return String(decoding: line, as: UTF8.self)
         }
         #expect(line == "over unix\n")
+    }
+
+    /// asyncio's `start_server`/`open_connection` (and the Unix forms) pass their keyword arguments
+    /// on to `create_server`/`create_connection`, so they take a socket made elsewhere (`sock=`:
+    /// inherited, pre-bound, socket-activated) and `interleave=`.
+    @Test func streamsServeAndConnectOverSocketsMadeElsewhere() async throws {
+        let path = "/tmp/asyncio-streams-sock-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let lines = try await EventLoopThread.run { loop in
+            var lines: [String] = []
+            let echo: (StreamReader, StreamWriter) async throws -> Void = { reader, writer in
+                try writer.write(try await reader.readLine())
+                writer.close()
+            }
+            let stream = Int32(SOCK_STREAM.rawValue)
+            let tcpListener = try Socket(family: AF_INET, type: stream)
+            try tcpListener.bind(to: .ipv4(host: "127.0.0.1", port: 0))
+            try tcpListener.listen()
+            let tcpServer = try await loop.startServer(socket: tcpListener, clientConnected: echo)
+            let unixListener = try Socket(family: AF_UNIX, type: stream)
+            try unixListener.bind(to: .unix(path: path))
+            try unixListener.listen()
+            let unixServer = try await loop.startUnixServer(socket: unixListener, clientConnected: echo)
+
+            let tcpClient = try Socket(family: AF_INET, type: stream)
+            try await loop.sockConnect(tcpClient, to: try boundAddress(tcpServer))
+            let unixClient = try Socket(family: AF_UNIX, type: stream)
+            try await loop.sockConnect(unixClient, to: .unix(path: path))
+            let port = try boundAddress(tcpServer).port!
+            for (reader, writer) in [
+                try await loop.openConnection(socket: tcpClient),
+                try await loop.openUnixConnection(socket: unixClient),
+                try await loop.openConnection(host: "127.0.0.1", port: port, interleave: 1),
+            ] {
+                try writer.write("over \(writer.extraInfo.peerName?.port == nil ? "unix" : "tcp")\n")
+                lines.append(String(decoding: try await reader.readLine(), as: UTF8.self))
+                writer.close()
+            }
+            tcpServer.close()
+            unixServer.close()
+            try await tcpServer.waitClosed()
+            try await unixServer.waitClosed()
+            return lines
+        }
+        unlink(path)
+        #expect(lines == ["over tcp\n", "over unix\n", "over tcp\n"])
+    }
+
+    /// As asyncio 3.13's `cleanup_socket`: closing a Unix server removes its socket file, also when
+    /// the listening socket was passed in, but only while the file is the one it bound (asyncio
+    /// compares inodes): a successor started at the same path keeps its file when the old one closes.
+    @Test func closingAUnixServerRemovesItsOwnSocketFileOnly() async throws {
+        let path = "/tmp/asyncio-streams-file-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            let old = try await loop.startUnixServer(path: path) { _, writer in writer.close() }
+            let successor = try await loop.startUnixServer(path: path) { _, writer in writer.close() }
+            old.close()
+            try await old.waitClosed()
+            events.append("the old server closed: file \(access(path, F_OK) == 0)")
+            successor.close()
+            try await successor.waitClosed()
+            events.append("its successor closed: file \(access(path, F_OK) == 0)")
+            let listening = try Socket(family: AF_UNIX, type: Int32(SOCK_STREAM.rawValue))
+            try listening.bind(to: .unix(path: path))
+            try listening.listen()
+            let server = try await loop.startUnixServer(socket: listening) { _, writer in writer.close() }
+            server.close()
+            try await server.waitClosed()
+            events.append("a server on a passed socket closed: file \(access(path, F_OK) == 0)")
+            return events
+        }
+        unlink(path)
+        #expect(
+            events == [
+                "the old server closed: file true", "its successor closed: file false",
+                "a server on a passed socket closed: file false",
+            ]
+        )
     }
 
     /// The server's client tasks are isolated to the loop (`echoLines` takes it as an isolated
