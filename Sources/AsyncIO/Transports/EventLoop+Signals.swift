@@ -41,10 +41,15 @@ extension EventLoop {
     /// The handler runs in a later iteration, isolated to the loop (not in the signal handler), so
     /// it may do anything: cancel tasks, close a server, stop the loop. Adding a handler for a signal
     /// that has one replaces it.
-    /// - Throws: `TransportError.invalidValue` for SIGKILL, SIGSTOP or a number out of range;
+    /// - Throws: `TransportError.invalidValue` for SIGKILL, SIGSTOP or a number that is not a signal
+    ///   (Python's `signal.valid_signals()`: not 0, 32, 33 or above the real-time range);
     ///   `SystemError` if `sigaction` or `pipe2` fails. Mirrors `loop.add_signal_handler()`.
     public func addSignalHandler(_ signal: Int32, _ handler: @escaping () -> Void) throws {
-        guard signal > 0, signal < 65, signal != SIGKILL, signal != SIGSTOP else {
+        // Python's `signal.valid_signals()`: the classic signals and the real-time range, not the
+        // two below it that glibc keeps for its threads.
+        guard (1..<32).contains(signal) || (__libc_current_sigrtmin()...__libc_current_sigrtmax()).contains(signal)
+        else { throw TransportError.invalidValue("invalid signal number \(signal)") }
+        guard signal != SIGKILL, signal != SIGSTOP else {
             throw TransportError.invalidValue("sig \(signal) cannot be caught")
         }
         let state: SignalState
@@ -61,7 +66,14 @@ extension EventLoop {
             core.io.signals = state
         }
         guard casyncio_signal_install(signal, state.writeFD) == 0 else {
-            throw SystemError(call: "sigaction(\(signal))")
+            let error = SystemError(call: "sigaction(\(signal))")
+            if state.handlers.isEmpty {
+                // Made for this handler only: undo it, as asyncio resets its wake-up fd.
+                removeReader(state.readFD)
+                state.release()
+                core.io.signals = nil
+            }
+            throw error
         }
         state.handlers[signal] = handler
     }
