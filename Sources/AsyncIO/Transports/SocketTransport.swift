@@ -297,12 +297,13 @@ final class SocketTransport: Transport, IOHandler {
 extension SocketTransport {
     func write(_ data: Span<UInt8>) throws(TransportError) {
         guard !eofRequested else { throw TransportError.writeAfterEOF }
+        // Before the lost check, as in asyncio: writing nothing is not a write after the loss.
+        guard !data.isEmpty else { return }
         guard !lostScheduled else {
             writesAfterLost += 1
             if writesAfterLost == 5 { loop.logger.warning("socket.send() raised exception.") }
             return
         }
-        guard !data.isEmpty else { return }
         data.withUnsafeBytes { bytes in enqueue(bytes) }
     }
 

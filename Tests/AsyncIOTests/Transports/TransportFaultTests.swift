@@ -1,6 +1,7 @@
 import AsyncIO
 import AsyncIOTesting
 import Glibc
+import Logging
 import Testing
 
 /// Faults and bad input: what a misbehaving peer or caller must not be able to do to a transport.
@@ -30,6 +31,32 @@ import Testing
         }
         // Sleeping 200 ms in one timer costs a handful of iterations; a spinning loop makes thousands.
         #expect(iterations < 50)
+    }
+
+    /// Writes after the connection is lost do not fail or crash: they are dropped, and the fifth
+    /// one logs asyncio's "socket.send() raised exception." once. Empty writes are no writes and do
+    /// not count (asyncio returns before counting them).
+    @Test func writesAfterTheConnectionIsLostAreDroppedAndWarnedAboutOnce() async throws {
+        let log = EventLog<String>()
+        try await EventLoopThread.run { loop in
+            loop.logger = Logger(label: "test") { _ in RecordingLogHandler(log: log) }
+            let listener = try BlockingListener()
+            async let accepted = listener.accept()
+            let proto = RecordingProtocol(loop: loop)
+            let (transport, _) = try await loop.createConnection(
+                { proto },
+                host: "127.0.0.1",
+                port: listener.address.port!
+            )
+            _ = try await accepted
+            transport.abort()
+            for _ in 0..<10 { try transport.write([]) }
+            for _ in 0..<4 { try transport.write(Array("x".utf8)) }
+            #expect(log.events.isEmpty)
+            for _ in 0..<10 { try transport.write(Array("x".utf8)) }
+            try await proto.waitLost(loop: loop)
+        }
+        #expect(log.events == ["warning: socket.send() raised exception."])
     }
 
     @Test func setWriteBufferLimitsRejectsLowAboveHigh() async throws {
