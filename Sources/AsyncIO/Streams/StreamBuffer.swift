@@ -7,8 +7,9 @@ import Glibc
 /// it is at least half the array (and 4 KiB), so every byte is moved at most a constant number of
 /// times and many small feeds and reads stay linear overall, never O(n²) (CPython's `bytearray`
 /// gets the same effect from its own front-deletion trick). Taking every buffered byte hands the
-/// array itself to the caller (no copy) and leaves the buffer with no storage at all, which is
-/// also what keeps an idle connection small.
+/// array itself to the caller (no copy) and leaves the buffer with no storage of its own, which is
+/// also what keeps an idle connection small; a small array stays shared with the caller, so that
+/// the next bytes can go into it once the caller is done with it (see `takeAll`).
 struct StreamBuffer {
     private var storage: [UInt8] = []
     private var head = 0
@@ -45,15 +46,27 @@ struct StreamBuffer {
     }
 
     /// Removes and returns every buffered byte, handing over the storage itself when possible.
+    ///
+    /// A small storage (at most `reusableCapacity` bytes) stays referenced, all of it consumed:
+    /// once the caller has dropped the result, the next `append` writes into it again instead of
+    /// allocating (a request–response connection then allocates nothing per message); while the
+    /// caller still holds it, that `append` allocates a fresh one, as it would anyway.
     mutating func takeAll() -> [UInt8] {
         if head != 0 {
             storage.removeFirst(head)
             head = 0
         }
         let result = storage
-        storage = []
+        if storage.capacity <= Self.reusableCapacity {
+            head = storage.count
+        } else {
+            storage = []
+        }
         return result
     }
+
+    /// The largest storage `takeAll` keeps for reuse: an idle connection holds at most this much.
+    static let reusableCapacity = 1_024
 
     /// Drops `n` bytes (at most `count`) from the front.
     mutating func removeFirst(_ n: Int) {

@@ -328,4 +328,25 @@ struct StreamFailure: Error, Equatable {}
         }
         #expect(total == (0..<2_000).reduce(0) { $0 + $1 % 97 + 1 })
     }
+
+    /// The reader keeps a small array it handed out, to fill it again once the caller drops it
+    /// (no allocation per message): an array the caller still holds must never change.
+    @Test func anArrayHandedOutNeverChangesWhateverTheReaderReceivesNext() async throws {
+        let reads = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+            let reader = StreamReader()
+            var reads: [[UInt8]] = []
+            try reader.feedData(Array("ping\n".utf8))
+            _ = try await reader.read(100)  // dropped at once: its storage may be filled again
+            for chunk in ["pong\n", "next\n", String(repeating: "a", count: 4_096), "tail\n"] {
+                try reader.feedData(Array(chunk.utf8))
+                reads.append(try await reader.read(8_192))
+            }
+            try reader.feedData(Array("pa".utf8))
+            reads.append(try await reader.read(1))  // a part is copied out; the rest stays
+            try reader.feedData(Array("rt".utf8))
+            reads.append(try await reader.read(100))
+            return reads.map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(reads == ["pong\n", "next\n", String(repeating: "a", count: 4_096), "tail\n", "p", "art"])
+    }
 }
