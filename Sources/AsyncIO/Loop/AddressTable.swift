@@ -1,3 +1,5 @@
+import CAsyncIOShims
+
 /// A table keyed by an address: the loop's running LoopTasks by their Swift task
 /// (`LoopCore.runningTasks`), looked up at every await on the loop.
 ///
@@ -109,12 +111,10 @@ struct AddressTable<Value> {
 }
 
 /// The address of the Swift task running the caller, as a key for an `AddressTable`; nil outside
-/// a task.
+/// a task. Asks the runtime directly (see `swift_task_getCurrent` in the shims): through
+/// `withUnsafeCurrentTask` it cost a retain and a release per await.
 @inline(__always)
 func currentSwiftTaskAddress() -> UInt? {
-    // SAFETY: `UnsafeCurrentTask?` is one reference to the task or null; its bits are the task's
-    // address, read only as a number (`unsafeBitCast` traps if the sizes ever differ). Cast as
-    // is: unwrapping it first copied the reference, a retain and a release per await.
-    let address = withUnsafeCurrentTask { unsafeBitCast($0, to: UInt.self) }
+    let address = UInt(bitPattern: swift_task_getCurrent())
     return address == 0 ? nil : address
 }

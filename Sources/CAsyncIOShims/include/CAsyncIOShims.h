@@ -30,6 +30,12 @@ uint32_t casyncio_epoll_event_events(const struct epoll_event *event);
 /// the address.
 static inline void casyncio_prefetch(const void *address) { __builtin_prefetch(address, 1, 3); }
 
+/// The Swift runtime's `swift_task_getCurrent` (exported, ABI-stable since Swift 5.5): the running
+/// task, not retained; NULL outside a task. Swift's `withUnsafeCurrentTask` wraps this call in a
+/// retain and a release (its `UnsafeCurrentTask` is a strong reference); a caller that only
+/// compares the address needs neither.
+void *swift_task_getCurrent(void) __attribute__((swiftcall));
+
 int casyncio_eventfd(void);
 int casyncio_eventfd_write(int fd);
 int casyncio_eventfd_drain(int fd);
