@@ -7,9 +7,9 @@ import Glibc
 /// it is at least half the array (and 4 KiB), so every byte is moved at most a constant number of
 /// times and many small feeds and reads stay linear overall, never O(n²) (CPython's `bytearray`
 /// gets the same effect from its own front-deletion trick). Taking every buffered byte hands the
-/// array itself to the caller (no copy) and leaves the buffer with no storage of its own, which is
-/// also what keeps an idle connection small; a small array stays shared with the caller, so that
-/// the next bytes can go into it once the caller is done with it (see `takeAll`).
+/// array itself to the caller (no copy). The buffer keeps referencing a small one (at most 1 KiB),
+/// to write the next bytes into it once the caller is done with it, and lets a larger one go,
+/// which keeps an idle connection small (see `takeAll`).
 struct StreamBuffer {
     private var storage: [UInt8] = []
     private var head = 0
