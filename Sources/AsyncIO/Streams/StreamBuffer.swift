@@ -52,6 +52,7 @@ struct StreamBuffer {
     /// allocating (a request–response connection then allocates nothing per message); while the
     /// caller still holds it, that `append` allocates a fresh one, as it would anyway.
     mutating func takeAll() -> [UInt8] {
+        guard !isEmpty else { return [] }  // and a kept storage stays as it is
         if head != 0 {
             storage.removeFirst(head)
             head = 0
