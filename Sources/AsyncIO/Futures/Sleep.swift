@@ -31,14 +31,6 @@ public func sleep(seconds: Double) async throws {
     try await sleep(.nanoseconds(Int64((seconds * 1e9).rounded())))
 }
 
-/// The loop of the calling code, which must run on a loop thread.
-func loopForAwait() throws(AsyncIOError) -> EventLoop {
-    guard let loop = runningLoopIfAny() else {
-        throw AsyncIOError.loopState("no running event loop: await this from code running on an EventLoop")
-    }
-    return loop
-}
-
 extension LoopCore {
     /// Lets everything else that is ready run once, then resumes the caller (`sleep(0)`).
     func yieldToLoop() async throws(CancelledError) {

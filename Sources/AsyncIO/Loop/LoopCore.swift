@@ -126,7 +126,7 @@ final class LoopCore: SerialExecutor, @unchecked Sendable {
     /// relaxed load and store suffice), readable from any thread.
     let counters = LoopCounters()
     weak var facade: EventLoop?
-    /// Transports' per-loop state: the shared read buffer, signal handlers (Transports/LoopIOState.swift).
+    /// Transports' per-loop state: the shared read buffer, signal handlers (`Transports/LoopIOState.swift`).
     /// Made on first use (a loop that does no I/O does not allocate the read buffer).
     var io: LoopIOState {
         if let ioStorage { return ioStorage }

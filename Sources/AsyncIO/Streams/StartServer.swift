@@ -1,3 +1,4 @@
+import CAsyncIOShims
 import Glibc
 
 // MARK: - Servers
