@@ -69,4 +69,3 @@ public enum AsyncIOError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
-
