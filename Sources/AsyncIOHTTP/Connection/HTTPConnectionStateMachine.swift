@@ -138,7 +138,33 @@ struct HTTPConnectionStateMachine: Sendable {
         case finishThenClose
     }
 
-    let configuration: HTTPServerConfiguration
+    /// The part of the configuration the machine uses: plain values, so that copying the machine
+    /// (it is a field of the connection, read and written for every event) retains nothing.
+    struct Settings: Sendable {
+        var headerTimeout: Duration
+        var idleTimeout: Duration
+        var bodyReadTimeout: Duration
+        var writeTimeout: Duration
+        var handlerLinger: Duration
+        var maxRequestsPerConnection: Int
+        var bodyBufferSize: Int
+        var pipelineBufferLimit: Int
+        var maxBodyDrain: Int
+
+        init(_ configuration: HTTPServerConfiguration) {
+            headerTimeout = configuration.headerTimeout
+            idleTimeout = configuration.idleTimeout
+            bodyReadTimeout = configuration.bodyReadTimeout
+            writeTimeout = configuration.writeTimeout
+            handlerLinger = configuration.handlerLinger
+            maxRequestsPerConnection = configuration.maxRequestsPerConnection
+            bodyBufferSize = configuration.bodyBufferSize
+            pipelineBufferLimit = configuration.pipelineBufferLimit
+            maxBodyDrain = configuration.maxBodyDrain
+        }
+    }
+
+    let configuration: Settings
     private(set) var phase: Phase
     /// Requests dispatched on this connection.
     private(set) var requestCount = 0
@@ -151,7 +177,12 @@ struct HTTPConnectionStateMachine: Sendable {
 
     /// A machine for a connection that was made at `now`.
     init(configuration: HTTPServerConfiguration, now: LoopInstant) {
-        self.configuration = configuration
+        self.init(settings: Settings(configuration), now: now)
+    }
+
+    /// A machine for a connection that was made at `now`.
+    init(settings: Settings, now: LoopInstant) {
+        self.configuration = settings
         phase = .idle(since: now, first: true)
     }
 

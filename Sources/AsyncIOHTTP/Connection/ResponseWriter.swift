@@ -100,9 +100,8 @@ extension ServerHTTPProtocol {
             close = true
         }
         var keepAlive = false
-        if response.number != 0, var machine {
+        if response.number != 0 {
             keepAlive = machine.responseStarted(close: close)
-            self.machine = machine
         }
         response.committed = true
         response.status = code
@@ -111,11 +110,15 @@ extension ServerHTTPProtocol {
         response.keepAlive = keepAlive
 
         // Status line: always HTTP/1.1, the highest version we speak (RFC 9110 §2.5).
-        out.append(contentsOf: "HTTP/1.1 ".utf8)
-        appendDecimal(code)
-        out.append(0x20)
-        out.append(contentsOf: info.reason.isEmpty ? reasonPhrase(for: code).utf8 : info.reason.utf8)
-        out.append(contentsOf: crlf)
+        if (100...599).contains(code), info.reason.isEmpty || info.reason == reasonPhrase(for: code) {
+            out.append(contentsOf: standardStatusLines[code - 100])
+        } else {
+            out.append(contentsOf: httpVersionPrefix)
+            appendDecimal(code)
+            out.append(0x20)
+            out.append(contentsOf: info.reason.utf8)
+            out.append(contentsOf: crlf)
+        }
         for field in info.headers {
             switch field.name {
             case .contentLength, .transferEncoding: continue
@@ -124,27 +127,27 @@ extension ServerHTTPProtocol {
             }
         }
         if let contentType = info.contentType, !hasContentType {
-            out.append(contentsOf: "Content-Type: ".utf8)
+            out.append(contentsOf: contentTypePrefix)
             out.append(contentsOf: contentType.utf8)
             out.append(contentsOf: crlf)
         }
         switch framing {
         case .contentLength(let length):
-            out.append(contentsOf: "Content-Length: ".utf8)
+            out.append(contentsOf: contentLengthPrefix)
             appendDecimal(length)
             out.append(contentsOf: crlf)
         case .chunked:
-            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+            out.append(contentsOf: chunkedField)
         case .none, .untilClose:
             break
         }
         if !keepAlive {
-            if code != 101 { out.append(contentsOf: "Connection: close\r\n".utf8) }
+            if code != 101 { out.append(contentsOf: connectionCloseField) }
         } else if response.version == .http1_0 {
-            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            out.append(contentsOf: connectionKeepAliveField)
         }
         if !hasDate {
-            out.append(contentsOf: "Date: ".utf8)
+            out.append(contentsOf: datePrefix)
             out.append(contentsOf: date.current())
             out.append(contentsOf: crlf)
         }
@@ -288,3 +291,15 @@ extension ServerHTTPProtocol {
 }
 
 private let crlf: [UInt8] = [0x0D, 0x0A]
+private let httpVersionPrefix = Array("HTTP/1.1 ".utf8)
+private let contentTypePrefix = Array("Content-Type: ".utf8)
+private let contentLengthPrefix = Array("Content-Length: ".utf8)
+private let chunkedField = Array("Transfer-Encoding: chunked\r\n".utf8)
+private let connectionCloseField = Array("Connection: close\r\n".utf8)
+private let connectionKeepAliveField = Array("Connection: keep-alive\r\n".utf8)
+private let datePrefix = Array("Date: ".utf8)
+
+/// `HTTP/1.1 <code> <reason>\r\n` for every code from 100 to 599, with its standard reason.
+private let standardStatusLines: [[UInt8]] = (100...599).map { code in
+    Array("HTTP/1.1 \(code) \(reasonPhrase(for: code))\r\n".utf8)
+}

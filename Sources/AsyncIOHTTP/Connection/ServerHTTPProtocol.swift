@@ -74,20 +74,20 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     public private(set) var socketTransport: (any Transport)?
     /// The loop the connection runs on (set in `connectionMade`).
     var eventLoop: EventLoop?
-    var parser: RequestParser
-    var machine: HTTPConnectionStateMachine?
+    @exclusivity(unchecked) var parser: RequestParser
+    @exclusivity(unchecked) var machine: HTTPConnectionStateMachine
 
     /// Response bytes not handed to the transport yet.
-    var out: [UInt8] = []
-    var date = DateCache.Local()
+    @exclusivity(unchecked) var out: [UInt8] = []
+    @exclusivity(unchecked) var date = DateCache.Local()
     /// The response being written, for the exchange being handled.
-    var response = ResponseState()
+    @exclusivity(unchecked) var response = ResponseState()
     /// Numbers exchanges, so that a `Response` kept past its exchange cannot write into a later one.
     var exchangeNumber = 0
 
-    private var pending: PendingRequest?
+    @exclusivity(unchecked) private var pending: PendingRequest?
     /// The body the parser is feeding (the current request's, while it is still arriving).
-    private var feedingBody: RequestBody?
+    @exclusivity(unchecked) private var feedingBody: RequestBody?
     /// A finished empty body, shared by the requests of this connection that have none.
     private var emptyBody: RequestBody?
     private var handlerTask: LoopTask<Void>?
@@ -109,12 +109,14 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     public init(configuration: HTTPServerConfiguration = .init(), logger: Logger? = nil) {
         context = HTTPServerContext(configuration: configuration, logger: logger)
         parser = RequestParser(limits: configuration.limits)
+        machine = HTTPConnectionStateMachine(settings: context.machineSettings, now: LoopInstant(nanoseconds: 0))
     }
 
     /// Creates a connection protocol sharing a server's context.
     init(context: HTTPServerContext) {
         self.context = context
         parser = RequestParser(limits: context.configuration.limits)
+        machine = HTTPConnectionStateMachine(settings: context.machineSettings, now: LoopInstant(nanoseconds: 0))
     }
 
     /// The server's configuration.
@@ -147,7 +149,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     open func connectionMade(_ transport: any Transport, loop: isolated EventLoop) {
         socketTransport = transport
         eventLoop = loop
-        machine = HTTPConnectionStateMachine(configuration: context.configuration, now: loop.time)
+        machine = HTTPConnectionStateMachine(settings: context.machineSettings, now: loop.time)
         server?.connectionMade(self)
         rearmTimer(loop: loop)
     }
@@ -156,16 +158,15 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         if lingering || closing { return }
         // TODO(#12): feed the span itself once RequestParser takes one (decision 0006).
         parser.feed(Array(data))
-        if case .idle? = machine?.phase { machine?.bytesArrived(now: loop.time) }
+        if case .idle = machine.phase { machine.bytesArrived(now: loop.time) }
         pump(loop: loop)
         updateReading()
         rearmTimer(loop: loop)
     }
 
     open func eofReceived(loop: isolated EventLoop) -> Bool {
-        guard !lingering, !closing, var machine else { return false }
+        guard !lingering, !closing else { return false }
         let action = machine.peerClosed()
-        self.machine = machine
         switch action {
         case .close:
             return false
@@ -178,7 +179,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     }
 
     open func connectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
-        let wasHandling = machine?.connectionLost() ?? false
+        let wasHandling = machine.connectionLost()
         timer?.cancel()
         timer = nil
         socketTransport = nil
@@ -193,13 +194,13 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     open func pauseWriting(loop: isolated EventLoop) {
         writingPaused = true
-        machine?.writingPaused(now: loop.time)
+        machine.writingPaused(now: loop.time)
         rearmTimer(loop: loop)
     }
 
     open func resumeWriting(loop: isolated EventLoop) {
         writingPaused = false
-        machine?.writingResumed()
+        machine.writingResumed()
         drainWait?.wake()
     }
 
@@ -207,8 +208,8 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     /// Pulls parser events while the phase allows (see the theory of operation).
     private func pump(loop: isolated EventLoop) {
-        while let phase = machine?.phase {
-            switch phase {
+        while true {
+            switch machine.phase {
             case .idle, .readingHead:
                 guard pending == nil, let event = nextEvent() else { return }
                 guard case .head(let head) = event else {
@@ -225,11 +226,11 @@ open class ServerHTTPProtocol: ConnectionProtocol {
                 switch event {
                 case .body(let bytes):
                     body.append(bytes)
-                    machine?.bodyBytesArrived(now: loop.time)
+                    machine.bodyBytesArrived(now: loop.time)
                 case .end(let trailers):
                     feedingBody = nil
                     body.finish(trailers: trailers?.makeHTTPFields() ?? [:])
-                    machine?.bodyFinished(now: loop.time)
+                    machine.bodyFinished(now: loop.time)
                 case .head:
                     return
                 }
@@ -237,12 +238,12 @@ open class ServerHTTPProtocol: ConnectionProtocol {
                 guard let event = nextEvent() else { return }
                 switch event {
                 case .body(let bytes):
-                    if machine?.bodyDrained(bytes.count, now: loop.time) == false {
+                    if !machine.bodyDrained(bytes.count, now: loop.time) {
                         closeLingering(loop: loop)
                         return
                     }
                 case .end:
-                    machine?.bodyFinished(now: loop.time)
+                    machine.bodyFinished(now: loop.time)
                 case .head:
                     return
                 }
@@ -269,7 +270,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         default: hasBody = true
         }
         guard
-            case .dispatch = machine?.headReceived(
+            case .dispatch = machine.headReceived(
                 keepAlive: head.keepAlive,
                 hasBody: hasBody,
                 expectsContinue: head.expectsContinue
@@ -288,7 +289,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         pending = PendingRequest(head: head, body: body)
         if let handlerTask, !handlerTask.isDone {
             if requestWait.isWaiting {
-                machine?.handlerTaskParked(false)
+                machine.handlerTaskParked(false)
                 requestWait.wake()
             }
         } else {
@@ -299,9 +300,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     }
 
     private func handleParseError(_ error: HTTPParseError) {
-        guard var machine else { return }
         let action = machine.parseFailed(error)
-        self.machine = machine
         switch action {
         case .respondAndClose(let status):
             writeErrorResponse(status: status)
@@ -321,7 +320,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     /// Pauses or resumes reading from the socket as the machine wants.
     func updateReading() {
-        guard let machine, let socketTransport, !lingering else { return }
+        guard let socketTransport, !lingering else { return }
         let pendingInput = machine.isHandling && feedingBody == nil && parser.hasPendingBytes ? Int.max : 0
         let want = machine.shouldRead(bodyBuffered: feedingBody?.bufferedCount ?? 0, pendingInput: pendingInput)
         guard want != reading else { return }
@@ -345,9 +344,8 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     /// The handler waits for body bytes: send `100 Continue` if the client waits for it, and start
     /// the body-read deadline.
     func bodyWaitStarted() {
-        guard let eventLoop, var machine else { return }
+        guard let eventLoop else { return }
         let action = machine.bodyWaitStarted(now: eventLoop.time)
-        self.machine = machine
         if action == .sendContinue, !response.committed {
             out.append(contentsOf: continueLine)
             flush()
@@ -361,7 +359,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     /// The handler stopped waiting for body bytes.
     func bodyWaitEnded() {
-        machine?.bodyWaitEnded()
+        machine.bodyWaitEnded()
     }
 
     // MARK: - The handler task
@@ -378,8 +376,8 @@ open class ServerHTTPProtocol: ConnectionProtocol {
             }
             flush()
             updateReading()
-            if closing || socketTransport == nil || machine?.phase == .closed { break }
-            machine?.handlerTaskParked(true)
+            if closing || socketTransport == nil || machine.phase == .closed { break }
+            machine.handlerTaskParked(true)
             rearmTimer(loop: loop)
             do {
                 try await requestWait.wait()
@@ -389,7 +387,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
             if releaseRequested { break }
         }
         releaseRequested = false
-        machine?.handlerTaskParked(false)
+        machine.handlerTaskParked(false)
         handlerTask = nil
         if pending != nil, socketTransport != nil {
             // A request arrived as the task was leaving: start a new one.
@@ -439,9 +437,8 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         }
         response = ResponseState()
         exchangeNumber &+= 1
-        guard var machine, socketTransport != nil else { return }
+        guard socketTransport != nil else { return }
         let action = machine.exchangeFinished(now: loop.time, complete: complete)
-        self.machine = machine
         switch action {
         case .readNext, .drainBody:
             pump(loop: loop)
@@ -502,7 +499,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         guard !lingering, let socketTransport else { return }
         lingering = true
         closing = true
-        machine?.closeStarted()
+        machine.closeStarted()
         flush()
         try? socketTransport.writeEOF()
         if !reading {
@@ -519,7 +516,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     /// Arms the connection's one timer for the machine's deadline, unless it fires earlier anyway.
     func rearmTimer(loop: isolated EventLoop) {
-        guard !lingering, let deadline = machine?.deadline else { return }
+        guard !lingering, let deadline = machine.deadline else { return }
         if let armed = timerDeadline, armed <= deadline { return }
         timer?.cancel()
         timerDeadline = deadline
@@ -531,9 +528,8 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     private func timerFired(loop: isolated EventLoop) {
         timer = nil
         timerDeadline = nil
-        guard !lingering, var machine else { return }
+        guard !lingering else { return }
         let action = machine.timerFired(now: loop.time)
-        self.machine = machine
         switch action {
         case .none:
             break
@@ -564,9 +560,8 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     /// Graceful shutdown: close if idle, else let the request finish and close after it.
     func shutdown(loop: isolated EventLoop) {
-        guard var machine, !closing else { return }
+        guard !closing else { return }
         let action = machine.shutdownRequested()
-        self.machine = machine
         switch action {
         case .close:
             closing = true
@@ -586,7 +581,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     }
 
     /// Whether a request is being handled.
-    var isHandling: Bool { machine?.isHandling ?? false }
+    var isHandling: Bool { machine.isHandling }
 }
 
 /// `HTTP/1.1 100 Continue`, the interim answer to `Expect: 100-continue`.

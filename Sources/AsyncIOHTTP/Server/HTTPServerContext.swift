@@ -5,6 +5,8 @@ import Logging
 /// `Server` field. Immutable, so one instance serves every connection (and every loop).
 final class HTTPServerContext: Sendable {
     let configuration: HTTPServerConfiguration
+    /// The configuration's values the connection state machine uses.
+    let machineSettings: HTTPConnectionStateMachine.Settings
     /// Receives handler errors (aiohttp's `aiohttp.server` logger).
     let logger: Logger
     /// Receives one line per request when set (aiohttp's `aiohttp.access` logger).
@@ -14,6 +16,7 @@ final class HTTPServerContext: Sendable {
 
     init(configuration: HTTPServerConfiguration, logger: Logger? = nil, accessLog: AccessLogger? = nil) {
         self.configuration = configuration
+        machineSettings = HTTPConnectionStateMachine.Settings(configuration)
         self.logger = logger ?? Logger(label: "aiohttp.server")
         self.accessLog = accessLog
         if let name = configuration.serverName, !name.isEmpty {
