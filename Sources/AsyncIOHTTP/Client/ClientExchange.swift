@@ -1,4 +1,4 @@
-import AsyncIO
+@_spi(Transports) import AsyncIO
 import DequeModule
 import HTTP1Codec
 
@@ -51,6 +51,7 @@ final class ClientExchange {
     /// When bytes last arrived, and the timers' handles.
     var lastActivity: LoopInstant
     var sockRead: Duration?
+    private var totalDeadline: LoopInstant?
     private var readTimer: Handle?
     private var totalTimer: Handle?
 
@@ -62,9 +63,11 @@ final class ClientExchange {
     /// Starts an exchange on `connection`, with its first Future and its timers.
     static func start(on connection: ClientConnection, total: LoopInstant?, sockRead: Duration?) -> ClientExchange {
         let exchange = ClientExchange(connection: connection)
-        connection.loop.withIsolation(exchange) { exchange, loop in
+        exchange.sockRead = sockRead
+        exchange.totalDeadline = total
+        connection.loop.runIsolated(exchange) { exchange, loop in
             exchange.waiter = Future(loop: loop)
-            exchange.armTimers(total: total, sockRead: sockRead, loop: loop)
+            exchange.armTimers(total: exchange.totalDeadline, sockRead: exchange.sockRead, loop: loop)
         }
         return exchange
     }
@@ -87,7 +90,6 @@ final class ClientExchange {
             }
         }
         if let sockRead {
-            self.sockRead = sockRead
             scheduleReadCheck(at: loop.time + sockRead, loop: loop)
         }
     }
