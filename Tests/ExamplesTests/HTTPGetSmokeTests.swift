@@ -62,7 +62,7 @@ struct HTTPGetSmokeTests {
     @Test func httpGetPrintsStatusHeadersAndBody() async throws {
         let server = try FileServer(files: ["hello.txt": "hello from the file server\n"])
         let get = try ExampleProcess("HTTPGet", arguments: ["http://127.0.0.1:\(server.port)/hello.txt"])
-        #expect(try await get.waitForExit() == .exited(0))
+        #expect(try await get.waitForExit(seconds: 60) == .exited(0))
         let printed = get.printed
         #expect(printed.hasPrefix("HTTP/1.0 200 OK\r\n"))
         #expect(printed.contains("Content-Length: 27\r\n"))
@@ -72,11 +72,11 @@ struct HTTPGetSmokeTests {
     @Test func httpGetFailsClearlyOnErrors() async throws {
         let server = try FileServer(files: [:])
         let missing = try ExampleProcess("HTTPGet", arguments: ["http://127.0.0.1:\(server.port)/missing"])
-        #expect(try await missing.waitForExit() == .exited(0))
+        #expect(try await missing.waitForExit(seconds: 60) == .exited(0))
         #expect(missing.printed.hasPrefix("HTTP/1.0 404 File not found\r\n"))
         let tls = try ExampleProcess("HTTPGet", arguments: ["https://127.0.0.1:\(server.port)/"])
-        #expect(try await tls.waitForExit() == .exited(1))
+        #expect(try await tls.waitForExit(seconds: 60) == .exited(1))
         let usage = try ExampleProcess("HTTPGet", arguments: [])
-        #expect(try await usage.waitForExit() == .exited(2))
+        #expect(try await usage.waitForExit(seconds: 60) == .exited(2))
     }
 }
