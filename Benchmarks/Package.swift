@@ -40,6 +40,16 @@ let package = Package(
             path: "Sources/LoopCompare",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // `nio-echo-server PORT`: the SwiftNIO peer of the echo benchmark (Scripts/echo.py).
+        .executableTarget(
+            name: "nio-echo-server",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/NIOEchoServer",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // Thread pinning and malloc statistics (need _GNU_SOURCE).
         .target(name: "CLoopBenchShims", path: "Sources/CLoopBenchShims"),
         // The measured workloads, shared by both runners so they measure the same code.
