@@ -1,7 +1,7 @@
 /*
  * echo-load: a TCP echo load generator on one thread and epoll.
  *
- *   echo-load --port P [--host 127.0.0.1] [--mode pingpong|stream] [--conns N]
+ *   echo-load --port P [--host 127.0.0.1] [--mode pingpong|stream|idle] [--conns N]
  *             [--size BYTES] [--depth D] [--warmup S] [--duration S]
  *
  * Each of N connections sends messages of --size bytes. In pingpong mode a
@@ -15,6 +15,10 @@
  * Only messages whose echo completes inside the measured window (after the
  * warm-up, for --duration seconds) count. A message's latency runs from the
  * moment it is queued for writing to the arrival of its last byte.
+ *
+ * In idle mode each connection sends one byte and waits for its echo (so the
+ * server really holds every connection), then all of them stay open and
+ * silent for --duration seconds: the driver reads the server's memory then.
  *
  * Output on stdout, one line each, flushed at once so a driver can sample the
  * server's CPU time at the window's edges:
@@ -117,15 +121,16 @@ struct conn {
 
 static struct {
     const char *host;
-    int port, conns, depth, stream;
+    int port, conns, depth, stream, idle;
     uint64_t size;
     double warmup, duration;
-} opt = {"127.0.0.1", 0, 100, 0, 0, 64, 1.0, 5.0};
+} opt = {"127.0.0.1", 0, 100, 0, 0, 0, 64, 1.0, 5.0};
 
 static int epfd;
 static struct conn *conns;
 static uint64_t window_start, window_end;
-static int generating = 1;
+static int generating = 1; /* queue a new message for each echoed one; count closes */
+static int idle_ready;       /* idle mode: connections whose byte came back */
 static uint64_t msgs, corrupt_msgs, unexpected_bytes, failed_connects, closed_by_peer;
 static uint8_t rbuf[READ_MAX];
 
@@ -218,7 +223,8 @@ static void receive(struct conn *c) {
                     hist_add(t - queued_at);
                 }
                 c->corrupt = 0;
-                if (generating) queue_message(c, t);
+                if (opt.idle) idle_ready++;
+                else if (generating) queue_message(c, t);
             }
         }
         if ((size_t)n < sizeof rbuf) break;
@@ -276,8 +282,51 @@ static int connect_all(const struct sockaddr_in *to) {
     return open_count;
 }
 
+/* Idle mode: one echoed byte per connection, then --duration seconds of
+ * silence. A connection the server closes meanwhile counts as closed_by_peer. */
+static int run_idle(int opened) {
+    struct epoll_event evs[1024];
+    for (int i = 0; i < opt.conns; i++) {
+        if (conns[i].state != OPEN) continue;
+        queue_message(&conns[i], now_ns());
+        flush(&conns[i]);
+    }
+    uint64_t deadline = now_ns() + 30ull * 1000000000u;
+    while (idle_ready < opened && now_ns() < deadline) {
+        int k = epoll_wait(epfd, evs, 1024, 100);
+        for (int i = 0; i < k; i++) {
+            struct conn *c = evs[i].data.ptr;
+            if (c->state == OPEN && (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) receive(c);
+            if (c->state == OPEN && (evs[i].events & EPOLLOUT)) flush(c);
+        }
+    }
+    puts("window-start");
+    fflush(stdout);
+    uint64_t end = now_ns() + (uint64_t)(opt.duration * 1e9);
+    for (uint64_t t = now_ns(); t < end; t = now_ns()) {
+        int k = epoll_wait(epfd, evs, 1024, (int)((end - t) / 1000000u) + 1);
+        for (int i = 0; i < k; i++) {
+            struct conn *c = evs[i].data.ptr;
+            if (c->state == OPEN) receive(c); /* only an EOF or an error can arrive */
+        }
+    }
+    puts("window-end");
+    fflush(stdout);
+    int still_open = 0;
+    generating = 0;
+    for (int i = 0; i < opt.conns; i++) {
+        if (conns[i].state == OPEN) still_open++;
+        conn_close(&conns[i]);
+    }
+    printf("{\"mode\": \"idle\", \"conns\": %d, \"connected\": %d, \"echoed\": %d, \"duration_s\": %g, "
+           "\"corrupt_msgs\": %llu, \"failed_connects\": %llu, \"closed_by_peer\": %llu, \"open_at_end\": %d}\n",
+           opt.conns, opened, idle_ready, opt.duration, (unsigned long long)corrupt_msgs,
+           (unsigned long long)failed_connects, (unsigned long long)closed_by_peer, still_open);
+    return opened == opt.conns && idle_ready == opened && still_open == opened && corrupt_msgs == 0 ? 0 : 1;
+}
+
 static void usage(void) {
-    fprintf(stderr, "usage: echo-load --port P [--host H] [--mode pingpong|stream] [--conns N]\n"
+    fprintf(stderr, "usage: echo-load --port P [--host H] [--mode pingpong|stream|idle] [--conns N]\n"
                     "                 [--size BYTES] [--depth D] [--warmup S] [--duration S]\n");
     exit(2);
 }
@@ -296,9 +345,11 @@ static void parse(int argc, char **argv) {
         else if (!strcmp(k, "--duration")) opt.duration = atof(v);
         else if (!strcmp(k, "--mode")) {
             if (!strcmp(v, "stream")) opt.stream = 1;
+            else if (!strcmp(v, "idle")) opt.idle = 1;
             else if (strcmp(v, "pingpong")) usage();
         } else usage();
     }
+    if (opt.idle) opt.size = 1;
     if (opt.depth == 0) opt.depth = opt.stream ? 8 : 1;
     if (!opt.stream && opt.depth != 1) usage();
     if (opt.port <= 0 || opt.conns < 1 || opt.size < 1 || opt.depth < 1 || opt.duration <= 0 || opt.warmup < 0)
@@ -324,6 +375,7 @@ int main(int argc, char **argv) {
         conns[i].start = (uint32_t)(((uint64_t)i * 2654435761u) % PATTERN_PERIOD);
     }
     int opened = connect_all(&to);
+    if (opt.idle) return run_idle(opened);
 
     /* Start every open connection with `depth` messages, then run the loop
      * until the window closes. */

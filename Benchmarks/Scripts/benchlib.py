@@ -135,6 +135,12 @@ def cpu_seconds(pid):
     return user, system, total / 1e9
 
 
+def rss_kib(pid):
+    """Resident memory of a process (VmRSS), in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
 class Server:
     """A server process pinned to SERVER_CPU, started with {port} replaced, stopped by its PID."""
 
@@ -235,13 +241,13 @@ def summarize(bench, scenario, server, runs, main_metric, context):
     return summary
 
 
-def add_ratios(summaries, main_metric):
+def add_ratios(summaries):
     """Each summary gets ratios: its main metric over every other server's in the same scenario."""
     for s in summaries:
-        mine = s["metrics"].get(main_metric)
+        mine = s["metrics"].get(s["main_metric"])
         s["ratios"] = {}
         for other in summaries:
-            theirs = other["metrics"].get(main_metric)
+            theirs = other["metrics"].get(s["main_metric"])
             if other is not s and other["scenario"] == s["scenario"] and mine and theirs:
                 s["ratios"][other["server"]] = round(mine / theirs, 4)
 

@@ -23,6 +23,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 
 import benchlib as b
 
@@ -38,7 +39,12 @@ SCENARIOS = {
     "pingpong-100": dict(mode="pingpong", conns=100, size=64),
     "c1k": dict(mode="pingpong", conns=1000, size=64),
     "stream-4k": dict(mode="stream", conns=50, size=4096, depth=8),
+    "idle-10k": dict(mode="idle", conns=10000, size=1),  # server memory per idle connection
 }
+
+
+def main_metric(scenario):
+    return "kib_per_conn" if SCENARIOS[scenario]["mode"] == "idle" else "msgs_per_s"
 
 PEERS = ["c-epoll", "tokio", "nio", "uvloop-protocol", "uvloop-streams"]
 OURS = ["ours-protocol", "ours-streams", "ours-sockets"]
@@ -103,13 +109,16 @@ def run_once(argv, scenario, args, logfile):
     if "depth" in sc:
         load += ["--depth", str(sc["depth"])]
     with b.Server(argv, port, logfile) as server:
+        rss_before = b.rss_kib(server.pid)
         generator = subprocess.Popen(b.pinned(b.LOAD_CPU, load), stdout=subprocess.PIPE, text=True,
                                      stdin=subprocess.DEVNULL, preexec_fn=b.raise_fd_limit)
-        start = end = None
-        result = None
+        start = end = result = rss_idle = None
         for line in generator.stdout:  # bounded: the generator ends itself (alarm)
             if line.startswith("window-start"):
                 start = b.cpu_seconds(server.pid)
+                if sc["mode"] == "idle":  # every connection is open and has echoed a byte
+                    time.sleep(min(1.0, args.duration / 2))
+                    rss_idle = b.rss_kib(server.pid)
             elif line.startswith("window-end"):
                 end = b.cpu_seconds(server.pid)
             elif line.startswith("{"):
@@ -120,19 +129,22 @@ def run_once(argv, scenario, args, logfile):
                "load": shlex.join(b.pinned(b.LOAD_CPU, load))}
     if result is None or start is None or end is None:
         return {"error": f"the load generator ended with status {status} and no result"}, command
-    m = {k: result[k] for k in ("msgs_per_s", "mb_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
-                                "max_us", "client_cpu", "msgs")}
-    window = args.duration
-    m["server_cpu"] = round((end[2] - start[2]) / window, 3)
-    m["server_user_cpu"] = round((end[0] - start[0]) / window, 3)
-    m["server_system_cpu"] = round((end[1] - start[1]) / window, 3)
-    if result["msgs"]:
-        m["server_cpu_us_per_msg"] = round((end[2] - start[2]) / result["msgs"] * 1e6, 3)
+    if sc["mode"] == "idle":
+        m = {"connected": result["connected"], "rss_before_kib": rss_before, "rss_idle_kib": rss_idle,
+             "kib_per_conn": round((rss_idle - rss_before) / result["connected"], 3) if result["connected"] else None}
+    else:
+        m = {k: result[k] for k in ("msgs_per_s", "mb_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
+                                    "max_us", "client_cpu", "msgs")}
+        window = args.duration
+        m["server_cpu"] = round((end[2] - start[2]) / window, 3)
+        m["server_user_cpu"] = round((end[0] - start[0]) / window, 3)
+        m["server_system_cpu"] = round((end[1] - start[1]) / window, 3)
+        if result["msgs"]:
+            m["server_cpu_us_per_msg"] = round((end[2] - start[2]) / result["msgs"] * 1e6, 3)
     error = None
     if status != 0:
-        error = (f"load generator status {status}: corrupt {result['corrupt_msgs']}, unexpected bytes "
-                 f"{result['unexpected_bytes']}, failed connects {result['failed_connects']}, "
-                 f"closed by server {result['closed_by_peer']}")
+        error = (f"load generator status {status}: corrupt messages {result['corrupt_msgs']}, failed connects "
+                 f"{result['failed_connects']}, closed by the server {result['closed_by_peer']}")
     if not alive:
         error = "the server exited during the run"
     return ({"metrics": m, "error": error} if error else {"metrics": m}), command
@@ -191,11 +203,12 @@ def main():
             recorder.add(record)
             runs[name].append(record)
             m = record["metrics"]
-            b.log(f"[{scenario}] #{repeat} {name}: " + (
-                f"{b.fmt(m.get('msgs_per_s'))} msgs/s, {m.get('server_cpu_us_per_msg')} µs CPU/msg, "
-                f"load CPU {m.get('client_cpu')}" if m else "") + (f" ERROR {run['error']}" if "error" in run else ""))
-        summaries += [b.summarize("echo", scenario, name, runs[name], "msgs_per_s", context) for name in names]
-    b.add_ratios(summaries, "msgs_per_s")
+            b.log(f"[{scenario}] #{repeat} {name}: " + ", ".join(f"{k} {v}" for k, v in m.items() if k in (
+                "msgs_per_s", "server_cpu_us_per_msg", "client_cpu", "kib_per_conn")) +
+                (f" ERROR {run['error']}" if "error" in run else ""))
+        summaries += [b.summarize("echo", scenario, name, runs[name], main_metric(scenario), context)
+                      for name in names]
+    b.add_ratios(summaries)
     for s in summaries:
         recorder.add(s)
     print_table(summaries, args)
@@ -206,31 +219,45 @@ def main():
 
 
 def print_table(summaries, args):
+    """One markdown table of the load scenarios, and one of idle memory if that ran."""
     also = [a for a in [args.also] if a]
-    headers = (["scenario", "server", "msgs/s", f"× {args.reference}"] + [f"× {a}" for a in also] +
-               ["p50 µs", "p99 µs", "server CPU µs/msg", f"CPU/msg × {args.reference}", "load CPU cores",
-                "runs, k msgs/s"])
-    rows = []
-    for s in summaries:
-        m = s["metrics"]
-        ref = next((r for r in summaries if r["scenario"] == s["scenario"] and r["server"] == args.reference), None)
-        cpu_ratio = None
-        if ref and ref["metrics"].get("server_cpu_us_per_msg") and m.get("server_cpu_us_per_msg"):
-            cpu_ratio = m["server_cpu_us_per_msg"] / ref["metrics"]["server_cpu_us_per_msg"]
-        name = f"**{s['server']}**" if s["server"].startswith("ours") else s["server"]
-        if s.get("errors"):
-            name += f" ({len(s['errors'])} failed runs)"
-        ratio = (lambda other: 1.0 if other == s["server"] else s["ratios"].get(other))
-        rows.append([s["scenario"], name, b.fmt(m.get("msgs_per_s")), b.fmt(ratio(args.reference), 2)] +
-                    [b.fmt(ratio(a), 2) for a in also] +
-                    [b.fmt(m.get("p50_us")), b.fmt(m.get("p99_us")), b.fmt(m.get("server_cpu_us_per_msg"), 2),
-                     b.fmt(cpu_ratio, 2), b.fmt(m.get("client_cpu"), 2),
-                     ", ".join(f"{v / 1000:.0f}" for v in s["runs"].get("msgs_per_s", []) if v is not None)])
-    print(f"Echo servers, {summaries[0]['date'] if summaries else ''} at {summaries[0]['commit'] if summaries else ''}: "
-          f"medians of {args.repeats} interleaved runs of {args.duration:g} s (after {args.warmup:g} s of warm-up), "
-          f"server on CPU {b.SERVER_CPU}, load on CPU {b.LOAD_CPU}.")
-    print()
-    print(b.markdown_table(headers, rows, left=2))
+
+    def ratio(s, other, metric):
+        ref = next((r for r in summaries if r["scenario"] == s["scenario"] and r["server"] == other), None)
+        mine, theirs = s["metrics"].get(metric), ref and ref["metrics"].get(metric)
+        return mine / theirs if mine and theirs else None
+
+    def name(s):
+        shown = f"**{s['server']}**" if s["server"].startswith("ours") else s["server"]
+        return shown + (f" ({len(s['errors'])} failed runs)" if s.get("errors") else "")
+
+    if summaries:
+        print(f"Echo servers, {summaries[0]['date']} at {summaries[0]['commit']}: medians of {args.repeats} "
+              f"interleaved runs of {args.duration:g} s (after {args.warmup:g} s of warm-up), server on CPU "
+              f"{b.SERVER_CPU}, load on CPU {b.LOAD_CPU}.")
+    load = [s for s in summaries if s["main_metric"] == "msgs_per_s"]
+    if load:
+        headers = (["scenario", "server", "msgs/s", f"× {args.reference}"] + [f"× {a}" for a in also] +
+                   ["p50 µs", "p99 µs", "server CPU µs/msg", f"CPU/msg × {args.reference}", "load CPU cores",
+                    "runs, k msgs/s"])
+        rows = [[s["scenario"], name(s), b.fmt(s["metrics"].get("msgs_per_s"))] +
+                [b.fmt(ratio(s, other, "msgs_per_s"), 2) for other in [args.reference] + also] +
+                [b.fmt(s["metrics"].get("p50_us")), b.fmt(s["metrics"].get("p99_us")),
+                 b.fmt(s["metrics"].get("server_cpu_us_per_msg"), 2),
+                 b.fmt(ratio(s, args.reference, "server_cpu_us_per_msg"), 2), b.fmt(s["metrics"].get("client_cpu"), 2),
+                 ", ".join(f"{v / 1000:.0f}" for v in s["runs"].get("msgs_per_s", []) if v is not None)]
+                for s in load]
+        print()
+        print(b.markdown_table(headers, rows, left=2))
+    idle = [s for s in summaries if s["main_metric"] == "kib_per_conn"]
+    if idle:
+        headers = ["scenario", "server", "KiB per idle connection", f"× {args.reference}", "RSS before, KiB",
+                   "RSS with connections, KiB", "connected"]
+        rows = [[s["scenario"], name(s), b.fmt(s["metrics"].get("kib_per_conn"), 2),
+                 b.fmt(ratio(s, args.reference, "kib_per_conn"), 2), b.fmt(s["metrics"].get("rss_before_kib")),
+                 b.fmt(s["metrics"].get("rss_idle_kib")), b.fmt(s["metrics"].get("connected"))] for s in idle]
+        print()
+        print(b.markdown_table(headers, rows, left=2))
 
 
 if __name__ == "__main__":

@@ -51,8 +51,8 @@ let bootstrap = ServerBootstrap(group: group)
         }
     }
 let channel = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
-print("listening on 127.0.0.1:\(channel.localAddress?.port ?? port)")
-fflush(stdout)
+// Written straight to the descriptor, so a driver reading a pipe sees it at once.
+FileHandle.standardOutput.write(Data("listening on 127.0.0.1:\(channel.localAddress?.port ?? port)\n".utf8))
 
 // SIGTERM and SIGINT close the listener; `closeFuture` then lets the main thread end.
 signal(SIGTERM, SIG_IGN)
