@@ -30,9 +30,9 @@ METRICS = {  # axis title, and whether higher is better
 
 
 def nice_ceiling(value):
-    """The smallest 1, 2 or 5 times a power of ten at or above value."""
+    """The smallest 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten at or above value."""
     step = 10 ** math.floor(math.log10(value))
-    return next(m * step for m in (1, 2, 5, 10) if m * step >= value)
+    return next(m * step for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * step >= value)
 
 
 def label(value):

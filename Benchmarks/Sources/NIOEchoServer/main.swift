@@ -24,8 +24,11 @@ private final class EchoHandler: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // Stop reading while the peer does not take what we already owe it.
-        context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
-            .whenFailure { _ in context.close(promise: nil) }
+        do {
+            try context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
+        } catch {
+            context.close(promise: nil)
+        }
         context.fireChannelWritabilityChanged()
     }
 
