@@ -129,10 +129,16 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
 
     /// Cancels the Future if it is pending and schedules its callbacks.
     ///
+    /// Cancelling a Future that already failed counts as looking at its error: it is not reported
+    /// as "never retrieved".
+    ///
     /// - Returns: false if it was already done. Mirrors `cancel(msg=None)`.
     @discardableResult
     public func cancel(message: String? = nil) -> Bool {
-        guard case .pending = state else { return false }
+        guard case .pending = state else {
+            retrieved = true  // asyncio clears its "log the traceback" flag first
+            return false
+        }
         complete(.cancelled(message))
         return true
     }

@@ -146,12 +146,16 @@ public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
     ///
     /// If the task waits on a Future, that Future is cancelled and the task's `await` throws
     /// `CancelledError(message)`. Otherwise its next `await` on the loop throws it. A task that
-    /// never awaits on the loop cannot be cancelled.
+    /// never awaits on the loop cannot be cancelled. Cancelling a task that already failed counts
+    /// as looking at its error, as for a Future.
     ///
     /// - Returns: false if the task is already done. Mirrors `Task.cancel(msg=None)`.
     @discardableResult
     public override func cancel(message: String? = nil) -> Bool {
-        guard !isDone else { return false }
+        guard !isDone else {
+            retrieved = true  // asyncio clears its "log the traceback" flag first
+            return false
+        }
         cancelRequests += 1
         if let waitingOn, waitingOn.cancel(message: message) {
             // The task is woken with CancelledError by that Future.

@@ -13,7 +13,8 @@
 //   cancellation came from outside and propagates — unless children failed: errors win, and the
 //   parent is re-cancelled (`uncancel` + `cancel`) so that the outside request is not lost.
 // - Child errors, then a body error other than cancellation, are thrown together as one
-//   `ExceptionGroup`.
+//   `ExceptionGroup` — unless one of them is an `ExitingError` (`KeyboardInterrupt`): the first
+//   such error is thrown alone, and every other error goes to the exception handler (gh-135736).
 
 /// Several errors thrown together: asyncio's `ExceptionGroup`.
 ///
@@ -38,6 +39,20 @@ public struct ExceptionGroup: Error, CustomStringConvertible {
     }
 }
 
+/// An error that ends the program rather than an operation: what Python's `KeyboardInterrupt` and
+/// `SystemExit` are among its `BaseException`s.
+///
+/// `withLoopTaskGroup` lets the first such error (from its body or from a child) out alone, never
+/// wrapped in an `ExceptionGroup`, so that `catch is KeyboardInterrupt` still matches; the other
+/// errors of the group go to the loop's exception handler. `KeyboardInterrupt` conforms. There is
+/// no `SystemExit` (a Swift program ends with `exit()`); conform an error of your own to get the
+/// same treatment.
+///
+/// Mirrors asyncio's special case for `(SystemExit, KeyboardInterrupt)`.
+public protocol ExitingError: Error {}
+
+extension KeyboardInterrupt: ExitingError {}
+
 /// A scope that owns tasks: none outlives it, and the first failure stops them all.
 ///
 /// Obtained from `withLoopTaskGroup`. Create children with `createTask`; the scope waits for
@@ -55,6 +70,8 @@ public final class LoopTaskGroup {
     private var tasks: [ObjectIdentifier: (number: Int, task: any AnyLoopTask)] = [:]
     private var created = 0
     private var errors: [any Error] = []
+    /// The first `ExitingError` seen, from a child or the body: thrown alone at exit.
+    private var exitingError: (any Error)?
     private var exiting = false
     private var aborting = false
     private var parentCancelRequested = false
@@ -103,7 +120,11 @@ public final class LoopTaskGroup {
             onCompleted.complete(.succeeded(()))
         }
         guard !task.isCancelled, let error = task.takeFailure() else { return }
-        errors.append(error)
+        if error is any ExitingError, exitingError == nil {
+            exitingError = error
+        } else {
+            errors.append(error)
+        }
         guard !parent.isDone else {
             loop.core.reportException(
                 message: "Task has errored out but its parent task is already completed",
@@ -123,6 +144,8 @@ public final class LoopTaskGroup {
     /// Waits for the children and decides what the scope throws: asyncio's `__aexit__`.
     func exit(bodyError: (any Error)?) async throws {
         exiting = true
+        let exitingFromBody = exitingError == nil && bodyError is any ExitingError
+        if exitingFromBody { exitingError = bodyError }
         var propagatedCancellation = bodyError.flatMap { isCancellation($0) ? $0 : nil }
         if bodyError != nil && !aborting {
             // The parent is being cancelled, or the body failed: stop the children.
@@ -144,6 +167,21 @@ public final class LoopTaskGroup {
                 }
             }
             onCompleted = nil
+        }
+        if let exitingError {
+            // It ends the program: let it out alone, and report the errors it leaves behind
+            // rather than lose them (CPython gh-135736).
+            if parentCancelRequested { parent.uncancel() }
+            var dropped = errors
+            if let bodyError, !exitingFromBody, !isCancellation(bodyError) { dropped.append(bodyError) }
+            for error in dropped {
+                loop.core.reportException(
+                    message: "TaskGroup task exception was not propagated because the TaskGroup body is ending with "
+                        + "\(exitingError)",
+                    error: error
+                )
+            }
+            throw exitingError
         }
         if parentCancelRequested {
             if parent.uncancel() == 0 {
@@ -182,7 +220,9 @@ public final class LoopTaskGroup {
 /// - Parameter body: runs in the calling task; creates children with `group.createTask`.
 /// - Returns: what `body` returns, once every child is done.
 /// - Throws: `ExceptionGroup` with every child error (and the body's) if any child or the body
-///   failed; `CancelledError` if the calling task was cancelled from outside;
+///   failed; the first `ExitingError` (`KeyboardInterrupt`) alone if the body or a child threw one,
+///   the other errors going to the exception handler; `CancelledError` if the calling task was
+///   cancelled from outside;
 ///   `AsyncIOError.loopState` if the caller is not a `LoopTask`.
 ///
 /// Mirrors `async with asyncio.TaskGroup() as group:`.

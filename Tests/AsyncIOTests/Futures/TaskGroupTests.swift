@@ -380,3 +380,93 @@ extension TaskGroupTests {
         #expect(events == ["child done t=1.0s", "grandchild done t=2.0s", "group done t=2.0s"])
     }
 }
+
+// MARK: - Errors that end the program (Python's BaseException)
+
+extension TaskGroupTests {
+    /// CPython's `test_taskgroup_20`: the body throws `KeyboardInterrupt` while the group unwinds
+    /// after a child failed. It comes out alone; the child's error goes to the exception handler
+    /// (gh-135736) instead of being lost.
+    @Test func aKeyboardInterruptFromTheBodyAfterAChildFailedComesOutAlone() async throws {
+        let log = EventLog<String>()
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            loop.setExceptionHandler(recordingExceptionHandler(into: log))
+            do {
+                try await withLoopTaskGroup { group in
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(1))
+                        throw Boom("child")
+                    }
+                    do { try await sleep(.seconds(10)) } catch { throw KeyboardInterrupt() }
+                }
+                return ["returned"]
+            } catch {
+                return ["threw \(error) \(loop.now)", "cancelling: \(currentTask()!.cancelling())"]
+            }
+        }
+        #expect(events == ["threw KeyboardInterrupt t=1.0s", "cancelling: 0"])
+        #expect(
+            log.events == [
+                "TaskGroup task exception was not propagated because the TaskGroup body is ending with "
+                    + "KeyboardInterrupt: Boom(child)"
+            ]
+        )
+    }
+
+    /// CPython's `_test_taskgroup_21` (disabled there: a task that raises KeyboardInterrupt stops
+    /// CPython's loop): a child's `KeyboardInterrupt` wins over the body's ordinary error.
+    @Test func aKeyboardInterruptFromAChildComesOutAloneOverTheBodysError() async throws {
+        let log = EventLog<String>()
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            loop.setExceptionHandler(recordingExceptionHandler(into: log))
+            do {
+                try await withLoopTaskGroup { group in
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(1))
+                        throw KeyboardInterrupt()
+                    }
+                    do { try await sleep(.seconds(10)) } catch { throw Boom("body") }
+                }
+                return ["returned"]
+            } catch {
+                return ["threw \(error) \(loop.now)"]
+            }
+        }
+        #expect(events == ["threw KeyboardInterrupt t=1.0s"])
+        #expect(
+            log.events == [
+                "TaskGroup task exception was not propagated because the TaskGroup body is ending with "
+                    + "KeyboardInterrupt: Boom(body)"
+            ]
+        )
+    }
+}
+
+extension TaskGroupTests {
+    /// A program's own "SystemExit": any `ExitingError` gets `KeyboardInterrupt`'s treatment.
+    struct Exit: ExitingError, CustomStringConvertible {
+        var code: Int32
+        var description: String { "Exit(\(code))" }
+    }
+
+    @Test func anExitingErrorOfYourOwnComesOutAloneToo() async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            do {
+                try await withLoopTaskGroup { group in
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(1))
+                        throw Exit(code: 3)
+                    }
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(2))
+                        throw Exit(code: 4)
+                    }
+                }
+                return ["returned"]
+            } catch let exit as Exit {
+                return ["threw \(exit) \(loop.now)"]
+            }
+        }
+        #expect(events == ["threw Exit(3) t=1.0s"])
+    }
+}
