@@ -45,6 +45,15 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
         core = loop.core
     }
 
+    /// Creates a pending Future on the loop running on this thread, for code that runs on the loop
+    /// without being isolated to it (a library's nonisolated async function).
+    ///
+    /// - Throws: `AsyncIOError.loopState` when no loop runs on this thread. Mirrors `asyncio.Future()`
+    ///   without `loop=`, which takes the running loop.
+    public convenience init() throws(AsyncIOError) {
+        self.init(core: try loopForAwait().core)
+    }
+
     init(core: LoopCore) {
         self.core = core
     }
