@@ -112,6 +112,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "HTTPGet",
+            dependencies: ["AsyncIO", "AsyncIOHTTP"],
+            path: "Examples/HTTPGet",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).

@@ -34,6 +34,8 @@ final class ClientConnection: ConnectionProtocol {
     let id: Int
     let origin: ClientURL.Origin
     let loop: EventLoop
+    /// The task that opens the connection (see `ConnectionPool.connect`).
+    var connecting: LoopTask<Void>?
     /// Weak: connections outlive their session while their transports close.
     weak var pool: ConnectionPool?
     private(set) var transport: (any Transport)?
@@ -49,7 +51,8 @@ final class ClientConnection: ConnectionProtocol {
     private(set) var responsesCarried = 0
     /// Write flow control: the transport's buffer is over its high-water mark.
     private(set) var writingPaused = false
-    private var drainWaiter: Future<Void>?
+    /// Where a body writer waits for the write buffer to drain (made at the first wait).
+    private var drained: WaitPoint?
     /// A request body is still being written (a response that ends meanwhile cannot free the connection).
     var requestInFlight = false
 
@@ -96,13 +99,9 @@ final class ClientConnection: ConnectionProtocol {
 
     /// Waits until the transport's write buffer drained to its low-water mark.
     func drain() async throws {
-        guard writingPaused, isOpen else { return }
-        let waiter = loop.withIsolation(self) { connection, loop in
-            let waiter = connection.drainWaiter ?? Future(loop: loop)
-            connection.drainWaiter = waiter
-            return waiter
-        }
-        try await waiter.value
+        let drained = self.drained ?? WaitPoint(loop: loop)
+        self.drained = drained
+        while writingPaused, isOpen { try await drained.wait() }
     }
 
     func pauseReading() { transport?.pauseReading() }
@@ -158,10 +157,7 @@ final class ClientConnection: ConnectionProtocol {
             self.exchange = nil
             exchange.fail(ClientError.serverDisconnected(duringBody: exchange.head != nil), loop: loop)
         }
-        if let drainWaiter {
-            self.drainWaiter = nil
-            try? drainWaiter.setException(ClientError.serverDisconnected(duringBody: false))
-        }
+        drained?.wake()
         let place = self.place
         self.place = .gone
         pool?.connectionClosed(self, wasIdle: place == .idle, loop: loop)
@@ -173,10 +169,7 @@ final class ClientConnection: ConnectionProtocol {
 
     func resumeWriting(loop: isolated EventLoop) {
         writingPaused = false
-        if let drainWaiter {
-            self.drainWaiter = nil
-            try? drainWaiter.setResult(())
-        }
+        drained?.wake()
     }
 
     // MARK: - Parsing

@@ -12,11 +12,11 @@ import HTTP1Codec
 //         \                    \--error/timeout/cancel--> failed (the connection is aborted)
 //          \--error/timeout/cancel--> failed
 //
-// Waiting: one consumer at a time waits on `waiter`, a pending Future created in loop-isolated
-// code (at the start of the exchange, and by the producer each time it wakes a waiter), so that
-// a consumer, which is not statically isolated to the loop, never has to create one.
-// A consumer cancelled while waiting cancels that Future (asyncio's semantics) and then aborts
-// the exchange: the response was not read to its end, so its connection cannot be reused.
+// Waiting: one consumer at a time waits on `arrived`, a WaitPoint (AsyncIO's low-level surface:
+// no allocation per wait); the producer wakes it after each read it processed. A wake-up is not
+// remembered, so the consumer checks its condition, waits, and checks again. A consumer cancelled
+// while waiting (asyncio's cancellation or Swift's) aborts the exchange: the response was not read
+// to its end, so its connection cannot be reused.
 //
 // Backpressure: body chunks are slices of the bytes read (no copy). When more than `highWater`
 // bytes are buffered, the connection stops reading from the socket; once the consumer has taken
@@ -44,27 +44,31 @@ final class ClientExchange {
     /// Whether any byte of the response arrived (a retry is safe only when none did).
     var receivedAnything = false
 
-    private var waiter: Future<Void>?
-    private var waiting = false
+    private let arrived: WaitPoint
     /// Reading from the socket is paused because the consumer is behind.
     private(set) var paused = false
     /// When bytes last arrived, and the timers' handles.
     var lastActivity: LoopInstant
     var sockRead: Duration?
+    private var totalDeadline: LoopInstant?
     private var readTimer: Handle?
     private var totalTimer: Handle?
 
     private init(connection: ClientConnection) {
         self.connection = connection
+        arrived = WaitPoint(loop: connection.loop)
         lastActivity = connection.loop.time
     }
 
-    /// Starts an exchange on `connection`, with its first Future and its timers.
+    /// Starts an exchange on `connection`, with its timers.
     static func start(on connection: ClientConnection, total: LoopInstant?, sockRead: Duration?) -> ClientExchange {
         let exchange = ClientExchange(connection: connection)
-        connection.loop.withIsolation(exchange) { exchange, loop in
-            exchange.waiter = Future(loop: loop)
-            exchange.armTimers(total: total, sockRead: sockRead, loop: loop)
+        exchange.sockRead = sockRead
+        exchange.totalDeadline = total
+        if total != nil || sockRead != nil {
+            connection.loop.runIsolated(exchange) { exchange, loop in
+                exchange.armTimers(total: exchange.totalDeadline, sockRead: exchange.sockRead, loop: loop)
+            }
         }
         return exchange
     }
@@ -87,7 +91,6 @@ final class ClientExchange {
             }
         }
         if let sockRead {
-            self.sockRead = sockRead
             scheduleReadCheck(at: loop.time + sockRead, loop: loop)
         }
     }
@@ -150,12 +153,9 @@ final class ClientExchange {
         wake(loop: loop)
     }
 
-    /// Wakes the waiting consumer, if any, and readies the next Future while on the loop.
+    /// Wakes the waiting consumer, if any.
     func wake(loop: isolated EventLoop) {
-        guard waiting, let woken = waiter else { return }
-        waiting = false
-        waiter = isDone ? nil : Future(loop: loop)
-        try? woken.setResult(())
+        arrived.wake()
     }
 
     // MARK: - The consumer side
@@ -194,13 +194,10 @@ final class ClientExchange {
     }
 
     private func waitForProgress() async throws {
-        guard let waiter else { return }
-        waiting = true
         do {
-            try await waiter.value
+            try await arrived.wait()
         } catch {
-            // Cancelled while waiting: the response cannot be read to its end any more.
-            waiting = false
+            // Cancelled while waiting (or a second reader): the response cannot be read to its end.
             abandon()
             throw error
         }

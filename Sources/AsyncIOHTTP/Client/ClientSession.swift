@@ -53,6 +53,8 @@ public final class ClientSession {
     public let responseLimits: HTTPParserLimits
     let pool: ConnectionPool
     private var loop: EventLoop?
+    private var urlCache: [String: ClientURL] = [:]
+    private var headCache: [HeadKey: [UInt8]] = [:]
 
     /// The User-Agent sent when neither the session nor the request sets one.
     public static let defaultUserAgent = "swift-asyncio AsyncIOHTTP/0.1"
@@ -146,7 +148,7 @@ public final class ClientSession {
     ) async throws -> ClientResponse {
         guard !isClosed else { throw ClientError.sessionClosed }
         let loop = try boundLoop()
-        let target = try (baseURL.map { (base) throws(ClientError) in try base.resolving(url) } ?? ClientURL(url))
+        let target = try parsedURL(url)
         var request = PreparedRequest(
             method: method,
             url: target.appendingQueryItems(query),
@@ -160,13 +162,12 @@ public final class ClientSession {
         while true {
             let response = try await send(request, timeout: timeout, deadline: deadline, loop: loop)
             response.history = history
-            let location = response.head.fields.first(named: "location").map { String(decoding: $0, as: UTF8.self) }
-            if allowRedirects,
+            if allowRedirects, RedirectRule.redirectStatuses.contains(response.head.statusCode),
                 let rule = try RedirectRule.next(
                     status: response.head.statusCode,
                     method: request.method,
                     url: request.url,
-                    location: location
+                    location: response.head.fields.first(named: "location").map { String(decoding: $0, as: UTF8.self) }
                 ),
                 !rule.keepsBody || (request.body?.isReplayable ?? true)
             {
@@ -189,6 +190,40 @@ public final class ClientSession {
         }
         loop = running
         return running
+    }
+
+    // MARK: - Caches
+
+    /// The URL a request names, parsed (and resolved against ``baseURL``) once per string.
+    private func parsedURL(_ string: String) throws(ClientError) -> ClientURL {
+        if let url = urlCache[string] { return url }
+        let url: ClientURL
+        if let baseURL { url = try baseURL.resolving(string) } else { url = try ClientURL(string) }
+        if urlCache.count >= Self.cacheLimit { urlCache.removeAll(keepingCapacity: true) }
+        urlCache[string] = url
+        return url
+    }
+
+    /// The head of a request without body, serialized once per (method, URL, fields, cookies):
+    /// a client fetching the same URLs again and again validates and writes each head once.
+    private func serializedHead(_ request: PreparedRequest, cookies: String?) throws(ClientError) -> [UInt8] {
+        guard request.body == nil else { return try request.serializeHead(cookies: cookies) }
+        let key = HeadKey(method: request.method, url: request.url, fields: request.fields, cookies: cookies)
+        if let head = headCache[key] { return head }
+        let head = try request.serializeHead(cookies: cookies)
+        if headCache.count >= Self.cacheLimit { headCache.removeAll(keepingCapacity: true) }
+        headCache[key] = head
+        return head
+    }
+
+    /// The most entries each cache keeps before it starts over.
+    private static let cacheLimit = 64
+
+    private struct HeadKey: Hashable {
+        var method: HTTPRequest.Method
+        var url: ClientURL
+        var fields: HTTPFields
+        var cookies: String?
     }
 
     /// The session's fields with the request's over them.
@@ -214,7 +249,7 @@ public final class ClientSession {
     ) async throws -> ClientResponse {
         try request.checkScheme()
         let now = wallClockSeconds()
-        let head = try request.serializeHead(cookies: cookieJar.cookieHeader(for: request.url, now: now))
+        let head = try serializedHead(request, cookies: cookieJar.cookieHeader(for: request.url, now: now))
         let connectDeadline = Deadline.earliest(
             deadline,
             timeout.connect.map { Deadline(instant: loop.time + $0, kind: .connect) }
@@ -237,7 +272,7 @@ public final class ClientSession {
             do {
                 try await request.write(head: head, to: connection, exchange: exchange)
                 let responseHead = try await exchange.waitForHead()
-                if responseHead.fields.first(named: "set-cookie") != nil {
+                if responseHead.hasField(lowercased: setCookie) {
                     let values = responseHead.fields.compactMap { line in
                         line.name.elementsEqual("set-cookie".utf8, by: { lowercase($0) == $1 })
                             ? String(decoding: line.value, as: UTF8.self) : nil
@@ -253,6 +288,29 @@ public final class ClientSession {
                 guard canRetry else { throw error }
                 retried = true
             }
+        }
+    }
+}
+
+private let setCookie = Array("set-cookie".utf8)
+
+extension ResponseHead {
+    /// Whether a field named `name` (given in lowercase) is present: a scan of the raw head for a
+    /// line that starts with it and a colon, cheaper than reading the fields one by one.
+    func hasField(lowercased name: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { head in
+            var i = 0
+            let end = head.count - name.count - 1
+            while i < end {
+                // At the start of a line (after CRLF), compare the name, then expect the colon.
+                if head[i] == UInt8(ascii: "\n") {
+                    var j = 0
+                    while j < name.count && lowercase(head[i + 1 + j]) == name[j] { j += 1 }
+                    if j == name.count && head[i + 1 + j] == UInt8(ascii: ":") { return true }
+                }
+                i += 1
+            }
+            return false
         }
     }
 }

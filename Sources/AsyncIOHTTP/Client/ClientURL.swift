@@ -258,7 +258,24 @@ public struct ClientURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Removes `.` and `..` segments (RFC 3986 §5.2.4) from an absolute path.
     static func removeDotSegments(_ path: String) -> String {
-        guard path.contains(".") else { return path }
+        // Only a segment that is "." or ".." changes anything.
+        let bytes = path.utf8
+        var hasDotSegment = false
+        var previous = UInt8(ascii: "/")
+        for (index, b) in zip(bytes.indices, bytes) {
+            defer { previous = b }
+            guard b == UInt8(ascii: "."), previous == UInt8(ascii: "/") else { continue }
+            let next = bytes.index(after: index)
+            let after = next == bytes.endIndex ? UInt8(ascii: "/") : bytes[next]
+            let afterThat =
+                after == UInt8(ascii: ".") && next != bytes.endIndex && bytes.index(after: next) != bytes.endIndex
+                ? bytes[bytes.index(after: next)] : UInt8(ascii: "/")
+            if after == UInt8(ascii: "/") || (after == UInt8(ascii: ".") && afterThat == UInt8(ascii: "/")) {
+                hasDotSegment = true
+                break
+            }
+        }
+        guard hasDotSegment else { return path }
         var output: [Substring] = []
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         for (index, segment) in segments.enumerated() {

@@ -1,4 +1,4 @@
-@_spi(Transports) import AsyncIO
+import AsyncIO
 import HTTP1Codec
 
 /// A point in time by which something must happen, and which timeout it stands for.
@@ -109,7 +109,7 @@ final class ConnectionPool {
 
     /// Waits in line for a grant.
     private func wait(_ waiter: Int, key: Key, deadline: Deadline?, loop: EventLoop) async throws -> Grant {
-        let future = loop.withIsolation(self) { _, loop in Future<Grant>(loop: loop) }
+        let future = try Future<Grant>()
         waiters[waiter] = (future, key)
         do {
             return try await awaitFuture(future, until: deadline, loop: loop)
@@ -133,16 +133,19 @@ final class ConnectionPool {
     /// Opens a connection in a task of its own (so that a deadline can cancel it).
     private func connect(_ key: Key, deadline: Deadline?, loop: EventLoop) async throws -> ClientConnection {
         let connection = ClientConnection(id: makeID(), origin: key, limits: limits, pool: self, loop: loop)
-        let task = loop.withIsolation(connection) { connection, loop in
-            loop.createTask(name: "connect \(key.host):\(key.port)") {
+        loop.runIsolated(connection) { connection, loop in
+            connection.connecting = loop.createTask(name: "connect \(connection.origin.host):\(connection.origin.port)")
+            {
                 _ = try await loop.createConnection(
                     { connection },
-                    host: key.host,
-                    port: key.port,
+                    host: connection.origin.host,
+                    port: connection.origin.port,
                     happyEyeballsDelay: .milliseconds(250)
                 )
             }
         }
+        let task = connection.connecting!
+        connection.connecting = nil
         do {
             try await awaitFuture(task, until: deadline, loop: loop)
         } catch {

@@ -28,7 +28,9 @@ struct PreparedRequest {
 
     /// Whether the caller asked to close the connection after the response.
     var closesConnection: Bool {
-        fields[values: .connection].contains { $0.lowercased().contains("close") }
+        fields[values: .connection].contains { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
+        }
     }
 
     /// Whether the request may be sent again after a connection died under it (RFC 9110 §9.2.2).

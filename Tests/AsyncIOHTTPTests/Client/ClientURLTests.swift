@@ -108,6 +108,18 @@ struct ClientURLTests {
         #expect(throws: ClientError.invalidURL(input)) { try ClientURL(input) }
     }
 
+    @Test(arguments: [
+        ("/.well-known/x/..b/.c", "/.well-known/x/..b/.c"),
+        ("/a/.", "/a/"),
+        ("/a/..", "/"),
+        ("/.", "/"),
+        ("/a/./b/./", "/a/b/"),
+        ("/a/b/../../../c", "/c"),
+    ])
+    func onlyDotSegmentsAreRemoved(_ path: String, _ expected: String) throws {
+        #expect(try ClientURL("http://h\(path)").path == expected)
+    }
+
     @Test
     func credentialsAreSeparatedAndDecoded() throws {
         let url = try ClientURL("http://us%40er:p%3Ass@h:81/")
