@@ -41,6 +41,16 @@ let package = Package(
             path: "Sources/LoopCompare",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // `nio-echo-server PORT`: the SwiftNIO peer of the echo benchmark (Scripts/echo.py).
+        .executableTarget(
+            name: "nio-echo-server",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/NIOEchoServer",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // `http-client-bench --client ours|ahc|ahc-futures --url URL`: one HTTP client under load
         // (Scripts/http-client.py runs it against nginx, beside aiohttp).
         .executableTarget(
