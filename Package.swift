@@ -49,6 +49,7 @@ let package = Package(
                 "HTTP1Codec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
@@ -125,17 +126,28 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict
         ),
-
-        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
-        .testTarget(
-            name: "AsyncIOHTTPTests",
-            dependencies: ["AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "HTTP1Codec"],
-            exclude: ["Scripts"],
+        .executableTarget(
+            name: "HTTPGet",
+            dependencies: ["AsyncIO", "AsyncIOHTTP"],
+            path: "Examples/HTTPGet",
+            exclude: ["README.md"],
             swiftSettings: strict
         ),
+
+        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
+        .testTarget(
+            name: "AsyncIOHTTPTests",
+            dependencies: [
+                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "HTTP1Codec",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Scripts"],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -44,7 +44,9 @@ final class HttpServer: ServerHTTPProtocol {
 let port = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 1234
 try run { loop in
     let server = try await loop.createServer({ HttpServer() }, host: "localhost", port: port)
-    for socket in server.sockets { say("Serving on: http://\(try socket.localAddress())/ (listening on: \(try socket.localAddress()))") }
+    for socket in server.sockets {
+        say("Serving on: http://\(try socket.localAddress())/ (listening on: \(try socket.localAddress()))")
+    }
     // run_forever(), until SIGTERM or Ctrl-C.
     let stop = loop.createFuture(of: Void.self)
     for signal in [SIGTERM, SIGINT] {

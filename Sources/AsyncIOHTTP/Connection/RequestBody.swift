@@ -24,21 +24,24 @@ public final class RequestBody: AsyncSequence {
     private var ended: Bool
     /// Why the body failed, if it did.
     private(set) var failure: (any Error)?
-    private let waiter = TaskWait()
+    /// Where a reader waits for bytes (none for a body complete from the start).
+    private let waiter: WaitPoint?
     /// The connection that feeds this body (nil for a body that was complete from the start).
     private weak var owner: ServerHTTPProtocol?
     /// The trailer fields of a chunked body, once it ended.
     public private(set) var trailers: HTTPFields = [:]
 
     /// A body that is being received by `owner`.
-    init(owner: ServerHTTPProtocol) {
+    init(owner: ServerHTTPProtocol, loop: EventLoop) {
         self.owner = owner
+        waiter = WaitPoint(loop: loop)
         ended = false
     }
 
     /// A body that is complete: `bytes` (possibly none).
     public init(bytes: [UInt8] = []) {
         ended = true
+        waiter = nil
         if !bytes.isEmpty {
             chunks = [bytes[...]]
             bufferedCount = bytes.count
@@ -138,7 +141,7 @@ public final class RequestBody: AsyncSequence {
     private func waitForBytes() async throws {
         owner?.bodyWaitStarted()
         defer { owner?.bodyWaitEnded() }
-        try await waiter.wait()
+        try await waiter?.wait()
     }
 
     // MARK: - Feeding (the connection)
@@ -148,7 +151,7 @@ public final class RequestBody: AsyncSequence {
         guard !chunk.isEmpty, !ended else { return }
         chunks.append(chunk)
         bufferedCount += chunk.count
-        waiter.wake()
+        waiter?.wake()
     }
 
     /// Ends the body, with the trailers of a chunked one.
@@ -156,7 +159,7 @@ public final class RequestBody: AsyncSequence {
         guard !ended else { return }
         ended = true
         self.trailers = trailers
-        waiter.wake()
+        waiter?.wake()
     }
 
     /// Fails the body: reads that need more bytes throw `error`.
@@ -164,7 +167,7 @@ public final class RequestBody: AsyncSequence {
         guard !ended, failure == nil else { return }
         failure = error
         ended = true
-        waiter.wake(throwing: error)
+        waiter?.wake(throwing: error)
     }
 
     /// The connection no longer feeds this body (the exchange ended).

@@ -12,7 +12,7 @@
 // The handler task. A `LoopTask` per request would cost more than the rest of a small request, and
 // a task per connection would cost an idle keep-alive connection about 1.8 KB. So a connection
 // makes its task when a request arrives, the task serves requests until none is waiting, parks
-// (no allocation: `TaskWait`), and is let go when the connection stays idle for
+// (no allocation: a `WaitPoint`), and is let go when the connection stays idle for
 // `handlerLinger`. Under load a connection keeps its task; idle ones hold none.
 //
 // Input. `dataReceived` feeds the parser and `pump` pulls events while the phase allows: a head
@@ -30,7 +30,7 @@
 // lingering close (nginx's): our side is shut down with `writeEOF`, further input is read and
 // dropped for up to two seconds, then the socket closes. Closing at once with unread input makes
 // the kernel send RST, and a client can lose the answer it has not read yet.
-@_spi(Transports) import AsyncIO
+import AsyncIO
 import Glibc
 import HTTP1Codec
 import HTTPTypes
@@ -91,10 +91,11 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     /// A finished empty body, shared by the requests of this connection that have none.
     private var emptyBody: RequestBody?
     private var handlerTask: LoopTask<Void>?
-    private let requestWait = TaskWait()
+    /// Where the handler task parks between requests (made in `connectionMade`).
+    private var requestWait: WaitPoint?
     private var releaseRequested = false
     /// The handler waits for the transport to resume writing.
-    var drainWait: TaskWait?
+    var drainWait: WaitPoint?
     var writingPaused = false
     private var reading = true
     /// The connection is being closed: by us after the last response, or lingering.
@@ -149,6 +150,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     open func connectionMade(_ transport: any Transport, loop: isolated EventLoop) {
         socketTransport = transport
         eventLoop = loop
+        requestWait = WaitPoint(loop: loop)
         machine = HTTPConnectionStateMachine(settings: context.machineSettings, now: loop.time)
         server?.connectionMade(self)
         rearmTimer(loop: loop)
@@ -187,7 +189,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         failFeedingBody(gone)
         drainWait?.wake(throwing: gone)
         if wasHandling { handlerTask?.cancel(message: "the client disconnected") }
-        requestWait.wake(throwing: gone)
+        requestWait?.wake(throwing: gone)
         pending = nil
         server?.connectionLost(self)
     }
@@ -278,7 +280,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         else { return }
         let body: RequestBody
         if hasBody {
-            body = RequestBody(owner: self)
+            body = RequestBody(owner: self, loop: loop)
             feedingBody = body
         } else {
             // The parser ends a request without a body with an `.end` at once: take it now.
@@ -288,7 +290,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         }
         pending = PendingRequest(head: head, body: body)
         if let handlerTask, !handlerTask.isDone {
-            if requestWait.isWaiting {
+            if let requestWait, requestWait.isWaiting {
                 machine.handlerTaskParked(false)
                 requestWait.wake()
             }
@@ -380,7 +382,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
             machine.handlerTaskParked(true)
             rearmTimer(loop: loop)
             do {
-                try await requestWait.wait()
+                try await requestWait?.wait()
             } catch {
                 break
             }
@@ -536,7 +538,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         case .close:
             closing = true
             socketTransport?.close()
-            requestWait.wake(throwing: CancelledError(message: "the connection timed out"))
+            requestWait?.wake(throwing: CancelledError(message: "the connection timed out"))
             return
         case .respondAndClose(let status):
             writeErrorResponse(status: status)
@@ -551,7 +553,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
             return
         case .releaseHandlerTask:
             releaseRequested = true
-            requestWait.wake()
+            requestWait?.wake()
             // An idle connection keeps no more memory than it needs.
             out = []
         }
@@ -567,7 +569,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
             closing = true
             flush()
             socketTransport?.close()
-            requestWait.wake(throwing: CancelledError(message: "the server shuts down"))
+            requestWait?.wake(throwing: CancelledError(message: "the server shuts down"))
         case .finishThenClose:
             break
         }

@@ -58,7 +58,7 @@ open class StreamResponse {
     /// False closes the connection after this response. Mirrors `keep_alive` / `force_close()`.
     public var keepAlive: Bool?
     /// Cookies to set, sent as `Set-Cookie` fields.
-    public var cookies: [String: Cookie] = [:]
+    public var cookies: [String: ResponseCookie] = [:]
 
     /// The head went out (or is queued): status and fields are fixed. Mirrors `prepared`.
     public internal(set) var isPrepared = false
@@ -99,15 +99,15 @@ open class StreamResponse {
     }
 
     /// Sets a cookie. Mirrors `set_cookie(name, value, ...)`.
-    public func setCookie(_ name: String, _ value: String, _ attributes: Cookie.Attributes = .init()) {
-        cookies[name] = Cookie(name: name, value: value, attributes: attributes)
+    public func setCookie(_ name: String, _ value: String, _ attributes: ResponseCookie.Attributes = .init()) {
+        cookies[name] = ResponseCookie(name: name, value: value, attributes: attributes)
     }
 
     /// Asks the client to delete a cookie (an expired, empty one). Mirrors `del_cookie(name)`.
     public func deleteCookie(_ name: String, path: String = "/", domain: String? = nil) {
-        var attributes = Cookie.Attributes(path: path, domain: domain, maxAge: 0)
+        var attributes = ResponseCookie.Attributes(path: path, domain: domain, maxAge: 0)
         attributes.expires = "Thu, 01 Jan 1970 00:00:00 GMT"
-        cookies[name] = Cookie(name: name, value: "", attributes: attributes)
+        cookies[name] = ResponseCookie(name: name, value: "", attributes: attributes)
     }
 
     // MARK: - Sending
@@ -256,11 +256,8 @@ open class StreamResponse {
 extension ServerHTTPProtocol {
     /// Waits until the transport resumes writing (or the connection is lost).
     func waitForDrain() async throws {
-        guard writingPaused else { return }
-        if drainWait == nil { drainWait = TaskWait() }
-        guard let wait = drainWait, !wait.isWaiting else {
-            throw AsyncIOError.invalidState("two tasks drain one HTTP connection")
-        }
-        try await wait.wait()
+        guard writingPaused, let eventLoop else { return }
+        if drainWait == nil { drainWait = WaitPoint(loop: eventLoop) }
+        try await drainWait?.wait()
     }
 }

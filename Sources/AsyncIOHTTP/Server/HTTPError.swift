@@ -116,7 +116,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     }
 
     /// 301. Mirrors `HTTPMovedPermanently(location)`.
-    public static func movedPermanently(location: String) -> HTTPError { redirect(.movedPermanently, location: location) }
+    public static func movedPermanently(location: String) -> HTTPError {
+        redirect(.movedPermanently, location: location)
+    }
 
     /// 302. Mirrors `HTTPFound(location)`.
     public static func found(location: String) -> HTTPError { redirect(.found, location: location) }

@@ -1,4 +1,4 @@
-@_spi(Transports) import AsyncIO
+import AsyncIO
 import Glibc
 import Logging
 

@@ -89,8 +89,10 @@ import Testing
         Story(
             name: "a keep-alive request goes back to idle",
             events: [.bytes(at: 1), .head(), .respond(), .finish(at: 2), .bytes(at: 3), .head(), .respond()],
-            expected: ["dispatch(keepAlive: true)", "keepAlive=true", "readNext", "dispatch(keepAlive: true)",
-                "keepAlive=true"]
+            expected: [
+                "dispatch(keepAlive: true)", "keepAlive=true", "readNext", "dispatch(keepAlive: true)",
+                "keepAlive=true",
+            ]
         ),
         Story(
             name: "Connection: close (or HTTP/1.0) closes after the response",
@@ -110,8 +112,10 @@ import Testing
         Story(
             name: "an unread body is drained, then the next request is read",
             events: [.head(body: true), .respond(), .finish(at: 1), .drained(60, at: 2), .bodyEnd(at: 2), .head()],
-            expected: ["dispatch(keepAlive: true)", "keepAlive=true", "drainBody", "drain ok=true",
-                "dispatch(keepAlive: true)"]
+            expected: [
+                "dispatch(keepAlive: true)", "keepAlive=true", "drainBody", "drain ok=true",
+                "dispatch(keepAlive: true)",
+            ]
         ),
         Story(
             name: "an unread body over the drain limit closes",
@@ -120,8 +124,10 @@ import Testing
         ),
         Story(
             name: "100-continue goes out when the handler first waits for the body",
-            events: [.head(body: true, expect: true), .waitBody(at: 1), .waitBodyEnd, .waitBody(at: 2), .bodyEnd(at: 3),
-                .respond(), .finish(at: 3)],
+            events: [
+                .head(body: true, expect: true), .waitBody(at: 1), .waitBodyEnd, .waitBody(at: 2), .bodyEnd(at: 3),
+                .respond(), .finish(at: 3),
+            ],
             expected: ["dispatch(keepAlive: true)", "sendContinue", "none", "keepAlive=true", "readNext"]
         ),
         Story(
@@ -167,14 +173,20 @@ import Testing
         Story(
             name: "a head that trickles in is cut off with 408",
             events: [.head(), .respond(), .finish(at: 5), .bytes(at: 50), .timer(at: 59), .timer(at: 60)],
-            expected: ["dispatch(keepAlive: true)", "keepAlive=true", "readNext", "none", "respondAndClose(status: 408)"]
+            expected: [
+                "dispatch(keepAlive: true)", "keepAlive=true", "readNext", "none", "respondAndClose(status: 408)",
+            ]
         ),
         Story(
             name: "an idle keep-alive connection closes after idleTimeout; its task goes after the linger",
-            events: [.head(), .respond(), .finish(at: 5), .parked(true), .timer(at: 6), .timer(at: 7), .timer(at: 79),
-                .timer(at: 80)],
-            expected: ["dispatch(keepAlive: true)", "keepAlive=true", "readNext", "none", "releaseHandlerTask", "none",
-                "close"]
+            events: [
+                .head(), .respond(), .finish(at: 5), .parked(true), .timer(at: 6), .timer(at: 7), .timer(at: 79),
+                .timer(at: 80),
+            ],
+            expected: [
+                "dispatch(keepAlive: true)", "keepAlive=true", "readNext", "none", "releaseHandlerTask", "none",
+                "close",
+            ]
         ),
         Story(
             name: "a handler waiting for body bytes times out; arriving bytes reset the clock",

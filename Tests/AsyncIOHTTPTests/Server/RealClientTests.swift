@@ -25,9 +25,16 @@ import Testing
             #expect(get.status == 0)
             #expect(get.output.hasPrefix("HTTP/1.1 200 OK\r\n"))
             #expect(get.output.hasSuffix("\r\n\r\nhello"))
-            let keepAlive = try await Tool.run("curl", ["-s", "--max-time", "10", base + "/", base + "/stream", base + "/"])
+            let keepAlive = try await Tool.run(
+                "curl",
+                ["-s", "--max-time", "10", base + "/", base + "/stream", base + "/"]
+            )
             #expect(keepAlive.output == "helloabchello")
-            let post = try await Tool.run("curl", ["-s", "--max-time", "10", "--data-binary", "@-", base + "/echo"], input: "posted")
+            let post = try await Tool.run(
+                "curl",
+                ["-s", "--max-time", "10", "--data-binary", "@-", base + "/echo"],
+                input: "posted"
+            )
             #expect(post.output == "posted")
             let chunked = try await Tool.run(
                 "curl",

@@ -17,7 +17,12 @@ enum Tool {
     }
 
     /// Runs `name` (found on PATH) with `arguments`, feeding `input` to its stdin.
-    static func run(_ name: String, _ arguments: [String], input: String? = nil, seconds: Double = 60) async throws
+    static func run(
+        _ name: String,
+        _ arguments: [String],
+        input: String? = nil,
+        seconds: Double = 60
+    ) async throws
         -> Result
     {
         guard let path = find(name) else { throw Missing(name: name) }

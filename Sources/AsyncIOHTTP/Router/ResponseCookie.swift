@@ -1,8 +1,8 @@
-/// A cookie a response sets (`Set-Cookie`, RFC 6265 §4.1).
+/// A cookie a response sets (`Set-Cookie`, RFC 6265 §4.1); the client's stored cookies are ``Cookie``.
 ///
 /// Mirrors the morsels of aiohttp's `response.cookies` (`set_cookie(name, value, expires=…,
 /// domain=…, max_age=…, path='/', secure=…, httponly=…, samesite=…)`).
-public struct Cookie: Sendable, Equatable {
+public struct ResponseCookie: Sendable, Equatable {
     /// The attributes of a `Set-Cookie` field.
     public struct Attributes: Sendable, Equatable {
         /// `Path`; aiohttp's default is `/`.
@@ -70,7 +70,7 @@ public struct Cookie: Sendable, Equatable {
     /// Parses a `Cookie` request field (`a=1; b=2`) into names and values; the first of a name wins.
     ///
     /// Values in double quotes lose the quotes. Pairs without `=` are skipped, as browsers do.
-    public static func parse(_ field: String) -> [String: String] {
+    public static func parseCookieField(_ field: String) -> [String: String] {
         var result: [String: String] = [:]
         for pair in field.split(separator: ";") {
             guard let equals = pair.firstIndex(of: "=") else { continue }

@@ -1,0 +1,40 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The HTTP server examples, started on port 0 and talked to with a plain socket.
+@Suite(.serialized) struct HTTPServerSmokeTests {
+    @Test func httpHelloWorldAnswersTheSlidesWayAndStopsOnSIGTERM() async throws {
+        let server = try ExampleProcess("HTTPHelloWorld", arguments: ["0"])
+        let port = try #require(try await server.port())
+        let client = try Client(port: port)
+        client.send("GET /some/path HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let response = client.receiveToEOF()
+        #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        #expect(response.contains("\r\nContent-type: text/plain\r\n"))
+        #expect(response.contains("\r\nConnection: close\r\n"))
+        #expect(response.hasSuffix("\r\n\r\ne\r\nHello world!\r\n\r\n0\r\n\r\n"))
+        #expect(try await server.waitForOutput(containing: "method = 'GET'; path = '/some/path'; version = HTTP/1.1"))
+        server.send(SIGTERM)
+        #expect(try await server.waitForExit() == .exited(0))
+    }
+
+    @Test func httpBenchLowAnswersHelloAnd404AndStopsOnSIGTERM() async throws {
+        let server = try ExampleProcess("HTTPBench", arguments: ["--api", "low", "--port", "0"])
+        let port = try #require(try await server.port())
+        let client = try Client(port: port)
+        let hello =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n"
+        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        // The head above, `Date: <29 bytes>\r\n` (37), `Server: swift-asyncio\r\n` (23), CRLF, 14 bytes.
+        let first = client.receive(hello.utf8.count + 37 + 23 + 2 + 14)
+        #expect(first.hasPrefix(hello))
+        #expect(first.hasSuffix("\r\n\r\nHello world!\r\n"))
+        client.send("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let second = client.receiveToEOF()
+        #expect(second.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+        #expect(second.contains("\r\nConnection: close\r\n"))
+        server.send(SIGTERM)
+        #expect(try await server.waitForExit() == .exited(0))
+    }
+}
