@@ -15,7 +15,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// How long a keep-alive connection may stay idle between requests before it is closed.
     public var idleTimeout: Duration
     /// How long a handler waiting for request body bytes waits before the body fails with
-    /// ``HTTPError/requestTimeout``.
+    /// ``HTTPError/requestTimeout(text:)``.
     public var bodyReadTimeout: Duration
     /// How long the peer may leave our writes paused (it reads nothing) before the connection is
     /// dropped.

@@ -98,8 +98,8 @@ public final class RequestBody: AsyncSequence {
 
     /// Reads the whole body.
     ///
-    /// - Parameter limit: the most bytes accepted; more throws ``HTTPError/payloadTooLarge`` (the
-    ///   parser's ``HTTP1Codec/HTTPParserLimits/maxBodyLength`` applies anyway).
+    /// - Parameter limit: the most bytes accepted; more throws ``HTTPError/payloadTooLarge(text:)`` (the
+    ///   parser's `HTTPParserLimits.maxBodyLength` applies anyway).
     public func readAll(limit: Int = .max) async throws -> [UInt8] {
         var result: [UInt8] = []
         while let chunk = try await readAny() {
