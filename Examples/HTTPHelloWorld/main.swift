@@ -32,7 +32,8 @@ func say(_ line: String) {
 
 final class HttpServer: ServerHTTPProtocol {
     override func handleRequest(_ message: RawRequestMessage, _ payload: RequestBody) async throws {
-        say("method = '\(message.method)'; path = '\(message.path)'; version = \(message.version)")
+        let version = "HttpVersion(major=\(message.version.major), minor=\(message.version.minor))"
+        say("method = '\(message.method)'; path = '\(message.path)'; version = \(version)")
         let response = Response(transport, 200, close: true)
         try response.addHeader("Content-type", "text/plain")
         try response.sendHeaders()

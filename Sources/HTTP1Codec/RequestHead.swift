@@ -8,11 +8,6 @@ public enum HTTPVersion: Hashable, Sendable {
     case http1_1
 }
 
-extension HTTPVersion: CustomStringConvertible {
-    /// `HTTP/1.0` or `HTTP/1.1`, as on the wire.
-    public var description: String { self == .http1_1 ? "HTTP/1.1" : "HTTP/1.0" }
-}
-
 /// The parsed head of a request: start line, framing decision and lazily read fields.
 ///
 /// A head keeps a reference to the array it was parsed from (the caller's feed, or the parser's

@@ -8,8 +8,9 @@ import HTTPTypes
 /// swift-http-types' `HTTPFields` on each access; keep the value if you use it more than once.
 ///
 /// Mirrors aiohttp's `RawRequestMessage` (`method`, `path`, `version`, `headers`, `raw_headers`,
-/// `should_close`, `upgrade`, `chunked`). Deviations: `version` is `HTTPVersion` (printed as
-/// `HTTP/1.1`, not `HttpVersion(major=1, minor=1)`); no `compression` (we decode no content coding).
+/// `should_close`, `upgrade`, `chunked`). Deviations: `version` is `HTTP1Codec`'s `HTTPVersion`
+/// (with `major` and `minor`, as aiohttp's `HttpVersion` tuple); no `compression` (we decode no
+/// content coding).
 public struct RawRequestMessage: Sendable {
     /// The parsed head.
     public let head: RequestHead
@@ -54,4 +55,12 @@ public struct RawRequestMessage: Sendable {
 
     /// swift-http-types' request: method, scheme, authority (from Host), path, fields.
     public func makeHTTPRequest(scheme: String = "http") -> HTTPRequest { head.makeHTTPRequest(scheme: scheme) }
+}
+
+extension HTTPVersion {
+    /// The major version: 1. Mirrors `HttpVersion.major`.
+    public var major: Int { 1 }
+
+    /// The minor version: 0 or 1. Mirrors `HttpVersion.minor`.
+    public var minor: Int { self == .http1_1 ? 1 : 0 }
 }

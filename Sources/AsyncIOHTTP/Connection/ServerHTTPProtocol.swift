@@ -485,7 +485,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         let entry = AccessLogger.Entry(
             remote: peer?.host ?? "-",
             started: started.wall,
-            requestLine: "\(message.method) \(message.path) \(message.version)",
+            requestLine: "\(message.method) \(message.path) HTTP/\(message.version.major).\(message.version.minor)",
             status: response.status,
             bytes: response.suppressBody ? 0 : response.written,
             elapsedNanoseconds: loop.time.nanoseconds &- started.clock.nanoseconds,
