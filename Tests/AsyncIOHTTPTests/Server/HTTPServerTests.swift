@@ -73,21 +73,7 @@ import Testing
     static func manyConnections(port: Int, count: Int) throws -> [Int] {
         var fds: [Int32] = []
         defer { for fd in fds { close(fd) } }
-        for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
-            fds.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard result == 0 else { throw SystemError(call: "connect", errno: errno) }
-        }
+        for _ in 0..<count { fds.append(try RawClient.connect(port: port)) }
         var rounds: [Int] = []
         let request = Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
         for _ in 0..<2 {
