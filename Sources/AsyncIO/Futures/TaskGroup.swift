@@ -84,8 +84,14 @@ public final class LoopTaskGroup {
 
     /// Creates a child task that the group waits for.
     ///
+    /// The group's rules hold for an eager child exactly as for one that starts in the next
+    /// iteration: a child that fails before its first suspension aborts the group from the loop's
+    /// next iteration (not inside this call), and a child that finishes at once is simply done.
+    ///
     /// - Parameters:
     ///   - name: the task's name (default `Task-N`).
+    ///   - eagerStart: run the child at once, up to its first suspension; nil leaves it to the
+    ///     loop's task factory (without one: false).
     ///   - body: the child's work. It runs on the loop, isolated to it like the body creating it.
     /// - Returns: the task, e.g. to read its result after the group is done.
     /// - Throws: `AsyncIOError.invalidState` if the group has finished or is shutting down after
@@ -93,15 +99,18 @@ public final class LoopTaskGroup {
     @discardableResult
     public func createTask<Value>(
         name: String? = nil,
+        eagerStart: Bool? = nil,
         _ body: @escaping () async throws -> Value
     ) throws(AsyncIOError) -> LoopTask<Value> {
         if exiting && tasks.isEmpty { throw AsyncIOError.invalidState("LoopTaskGroup is finished") }
         if aborting { throw AsyncIOError.invalidState("LoopTaskGroup is shutting down") }
-        let task = loop.createTaskOnLoopThread(name: name, body)
+        let task = loop.createTaskOnLoopThread(name: name, eagerStart: eagerStart, body)
         created += 1
         tasks[ObjectIdentifier(task)] = (created, task)
         // Registered even if the task is already done, so its error is seen in order (gh-128550).
         task.addDoneCallback { [self] task in taskDone(task) }
+        // An eager child may have made the group abort before it joined `tasks` (gh-155418).
+        if aborting && !task.isDone { task.cancel(message: nil) }
         return task
     }
 
@@ -251,11 +260,13 @@ extension EventLoop {
     /// Creates a task from nonisolated code that runs on this loop's thread (a group, a combinator).
     nonisolated func createTaskOnLoopThread<Value>(
         name: String?,
+        eagerStart: Bool? = nil,
         _ body: @escaping () async throws -> Value
     ) -> LoopTask<Value> {
         // SAFETY: the caller runs on this loop's thread (it holds loop-bound, non-Sendable objects,
         // and `assumeIsolated` checks the thread), and `body` and the task are only used there.
         let body = UnsafeTransfer(body)
-        return assumeIsolated { loop in UnsafeTransfer(loop.createTask(name: name, body.value)) }.value
+        return assumeIsolated { loop in UnsafeTransfer(loop.createTask(name: name, eagerStart: eagerStart, body.value))
+        }.value
     }
 }
