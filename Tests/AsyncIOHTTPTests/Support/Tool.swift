@@ -1,4 +1,6 @@
+import AsyncIO
 import Foundation
+import Glibc
 
 /// Runs a command-line tool to completion (with a deadline) and returns its exit status and output.
 ///
@@ -17,6 +19,9 @@ enum Tool {
     }
 
     /// Runs `name` (found on PATH) with `arguments`, feeding `input` to its stdin.
+    ///
+    /// Spawned with `posix_spawn` from a thread of its own (not Foundation's `Process`, not on
+    /// Swift's cooperative threads); killed if it runs longer than `seconds`.
     static func run(
         _ name: String,
         _ arguments: [String],
@@ -26,40 +31,71 @@ enum Tool {
         -> Result
     {
         guard let path = find(name) else { throw Missing(name: name) }
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: path)
-                process.arguments = arguments
-                let output = Pipe()
-                let errors = Pipe()
-                let stdin = Pipe()
-                process.standardOutput = output
-                process.standardError = errors
-                process.standardInput = stdin
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-                try? stdin.fileHandleForWriting.close()
-                let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-                DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
-                let out = output.fileHandleForReading.readDataToEndOfFile()
-                let err = errors.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                killer.cancel()
-                continuation.resume(
-                    returning: Result(
-                        status: process.terminationStatus,
-                        output: String(decoding: out, as: UTF8.self),
-                        errors: String(decoding: err, as: UTF8.self)
-                    )
-                )
-            }.start()
+        return try await RawClient.onThread { try spawn(path, arguments, input: input, seconds: seconds) }
+    }
+
+    private static func spawn(_ path: String, _ arguments: [String], input: String?, seconds: Double) throws -> Result {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        var inPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else {
+            throw SystemError(call: "pipe", errno: errno)
         }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in [inPipe[1], outPipe[0], errPipe[0], inPipe[0], outPipe[1], errPipe[1]] {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var child: pid_t = 0
+        let spawned = posix_spawn(&child, path, &actions, nil, argv, environ)
+        posix_spawn_file_actions_destroy(&actions)
+        for fd in [inPipe[0], outPipe[1], errPipe[1]] { close(fd) }
+        defer { for fd in [outPipe[0], errPipe[0]] { close(fd) } }
+        guard spawned == 0 else {
+            close(inPipe[1])
+            throw SystemError(call: "posix_spawn \(path)", errno: spawned)
+        }
+        if let input {
+            let bytes = Array(input.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let count = bytes.withUnsafeBytes { write(inPipe[1], $0.baseAddress! + offset, $0.count - offset) }
+                guard count > 0 else { break }
+                offset += count
+            }
+        }
+        close(inPipe[1])
+        // Both pipes until EOF (or the deadline), then the exit status.
+        let deadline = Date().addingTimeInterval(seconds)
+        var output: [[UInt8]] = [[], []]
+        var open = [outPipe[0], errPipe[0]]
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !open.isEmpty, Date() < deadline {
+            var polls = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&polls, nfds_t(polls.count), 200) > 0 else { continue }
+            for entry in polls where entry.revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    output[entry.fd == outPipe[0] ? 0 : 1] += buffer[0..<count]
+                } else {
+                    open.removeAll { $0 == entry.fd }
+                }
+            }
+        }
+        var status: Int32 = 0
+        if !open.isEmpty { kill(child, SIGKILL) }
+        waitpid(child, &status, 0)
+        let exited = status & 0x7F == 0
+        return Result(
+            status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F),
+            output: String(decoding: output[0], as: UTF8.self),
+            errors: String(decoding: output[1], as: UTF8.self)
+        )
     }
 
     static func find(_ name: String) -> String? {
