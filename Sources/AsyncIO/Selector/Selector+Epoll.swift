@@ -2,7 +2,7 @@
 //
 // Some facts about epoll this file relies on (after trio's `_io_epoll.py`):
 // - Registration is per file *description*, keyed by fd. We register each fd once and change its
-//   interest with EPOLL_CTL_MOD; the loop keeps one registration object per fd.
+//   interest with EPOLL_CTL_MOD; the selector keeps one registration object per fd (`Selector.swift`).
 // - We use level-triggered mode. A transport that reads only part of what is buffered (it reads
 //   at most one buffer per readiness, for fairness between connections) is told again on the next
 //   iteration without a syscall of its own. Edge-triggered would save an epoll_ctl when interest
@@ -12,8 +12,10 @@
 // - EPOLLRDHUP tells that the peer shut down its write side; we ask for it (with read interest
 //   only, since it is level-triggered) so a half-closed connection is noticed even when no data
 //   comes with it.
-// - The 64-bit user data carries a token (fd plus a generation) so an event for an fd that was
-//   closed and reused within one batch is recognised as stale and dropped.
+// - The 64-bit user data carries the selector's token (fd plus a generation) so an event for an fd
+//   that was closed and reused within one batch is recognised as stale and dropped (by the
+//   selector). Our own eventfd, which other threads write to wake the loop, is registered under
+//   `UInt64.max`, which no selector token equals; it is drained here and never reported.
 // - `epoll_pwait2` takes a timespec, so timers keep nanosecond precision; on kernels without it
 //   the shim falls back to `epoll_wait`, rounding the timeout up to the next millisecond so that
 //   timers are never woken early.
@@ -21,8 +23,17 @@
 import CAsyncIOShims
 import Glibc
 
-final class EpollSelector: Selector {
+/// The selector of this platform (Linux): the loop names no backend.
+typealias PlatformSelector = Selector<EpollBackend>
+
+/// epoll, with an eventfd to wake it from other threads.
+final class EpollBackend: SelectorBackend {
     let epollFD: Int32
+    /// Written by `wakeup` from any thread. It lives as long as this object, not as long as the open
+    /// loop: a thread that passed the loop's closed check just before `close()` may still write to
+    /// it, and a descriptor closed under it could already be reused by another file.
+    private let wakeFD: Int32
+    private static let wakeToken = UInt64.max
     private let capacity = 1024
     // SAFETY: allocated once with `capacity` elements, freed in deinit, only used on the loop thread.
     private let events: UnsafeMutablePointer<epoll_event>
@@ -30,12 +41,26 @@ final class EpollSelector: Selector {
     init() throws(SystemError) {
         let fd = casyncio_epoll_create()
         guard fd >= 0 else { throw SystemError(call: "epoll_create1") }
+        let wakeFD = casyncio_eventfd()
+        guard wakeFD >= 0 else {
+            let error = SystemError(call: "eventfd")
+            Glibc.close(fd)
+            throw error
+        }
+        guard casyncio_epoll_ctl(fd, CASYNCIO_EPOLL_CTL_ADD, wakeFD, CASYNCIO_EPOLLIN, Self.wakeToken) == 0 else {
+            let error = SystemError(call: "epoll_ctl(ADD)")
+            Glibc.close(wakeFD)
+            Glibc.close(fd)
+            throw error
+        }
         epollFD = fd
+        self.wakeFD = wakeFD
         events = .allocate(capacity: capacity)
     }
 
     deinit {
         events.deallocate()
+        Glibc.close(wakeFD)
     }
 
     private static func epollMask(_ interest: SelectorEvents) -> UInt32 {
@@ -65,6 +90,7 @@ final class EpollSelector: Selector {
         }
     }
 
+    @inline(__always)
     func wait(timeoutNanoseconds: Int64, _ body: (UInt64, SelectorEvents) -> Void) throws(SystemError) {
         let ready = casyncio_epoll_wait(epollFD, events, Int32(capacity), timeoutNanoseconds)
         if ready < 0 {
@@ -73,6 +99,11 @@ final class EpollSelector: Selector {
         }
         for index in 0..<Int(ready) {
             let event = events + index
+            let token = casyncio_epoll_event_data(event)
+            if token == Self.wakeToken {
+                _ = casyncio_eventfd_drain(wakeFD)
+                continue
+            }
             let mask = casyncio_epoll_event_events(event)
             var reported: SelectorEvents = []
             if mask & CASYNCIO_EPOLLIN != 0 { reported.insert(.readable) }
@@ -81,8 +112,12 @@ final class EpollSelector: Selector {
             if mask & (CASYNCIO_EPOLLERR | CASYNCIO_EPOLLHUP) != 0 {
                 reported.formUnion([.readable, .writable, .error])
             }
-            body(casyncio_epoll_event_data(event), reported)
+            body(token, reported)
         }
+    }
+
+    func wakeup() {
+        _ = casyncio_eventfd_write(wakeFD)
     }
 
     func close() {

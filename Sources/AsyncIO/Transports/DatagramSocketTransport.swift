@@ -36,7 +36,7 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
     }
 
     func start(loop: isolated EventLoop) {
-        loop.core.dropStaleRegistration(for: fd)
+        loop.core.selector.dropStaleRegistration(for: fd)
         proto?.connectionMade(self, loop: loop)
         updateInterest()
     }
@@ -175,10 +175,10 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
         }
         guard wanted != interest, fd >= 0 else { return }
         let core = loop.core
-        let registration = core.registration(for: fd)
+        let registration = core.selector.registration(for: fd)
         registration.handler = wanted.isEmpty ? nil : self
         do {
-            try core.updateInterest(registration, to: wanted)
+            try core.selector.updateInterest(registration, to: wanted)
             interest = wanted
         } catch {
             interest = []
@@ -225,7 +225,8 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
         interest = []
         proto?.connectionLost(error, loop: loop)
         if fd >= 0 {
-            loop.core.closeDescriptor(fd, ownedBy: self)
+            loop.core.selector.deregister(fd, ownedBy: self)
+            Glibc.close(fd)
             fd = -1
         }
     }

@@ -70,7 +70,7 @@ final class SocketTransport: Transport, IOHandler {
     /// Calls `connectionMade` and starts reading. asyncio schedules both for the next iteration; we
     /// call them at once (they are still ordered before any `dataReceived`).
     func start(loop: isolated EventLoop) {
-        loop.core.dropStaleRegistration(for: fd)
+        loop.core.selector.dropStaleRegistration(for: fd)
         receiver?.base.connectionMade(self, loop: loop)
         updateInterest()
     }
@@ -174,10 +174,10 @@ final class SocketTransport: Transport, IOHandler {
         let wanted = desiredInterest
         guard wanted != interest, fd >= 0 else { return }
         let core = loop.core
-        let registration = core.registration(for: fd)
+        let registration = core.selector.registration(for: fd)
         registration.handler = wanted.isEmpty ? nil : self
         do {
-            try core.updateInterest(registration, to: wanted)
+            try core.selector.updateInterest(registration, to: wanted)
             interest = wanted
         } catch {
             // epoll refused the descriptor (ENOMEM, or it was closed under us): the connection
@@ -244,7 +244,8 @@ final class SocketTransport: Transport, IOHandler {
         interest = []
         receiver?.base.connectionLost(error, loop: loop)
         if fd >= 0 {
-            loop.core.closeDescriptor(fd, ownedBy: self)
+            loop.core.selector.deregister(fd, ownedBy: self)
+            Glibc.close(fd)
             fd = -1
         }
         server?.connectionClosed(self)
