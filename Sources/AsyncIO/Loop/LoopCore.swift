@@ -70,7 +70,7 @@ final class LoopCore: @unchecked Sendable {
     /// SAFETY (for `@exclusivity(unchecked)`): as for `ready`; the queue hands back what it drops.
     @exclusivity(unchecked) var timers = TimerQueue()
     /// The descriptors the loop watches, and the wake-up other threads use (`Selector/`).
-    let selector: PlatformSelector
+    let selector: Selector
     let clock: any LoopClock
     /// Tasks created but not started yet. With `runningTasks`, the pending tasks, which `allTasks`
     /// lists and `close` reports; a task is in one table only, so a suspended task costs one entry.
@@ -109,7 +109,7 @@ final class LoopCore: @unchecked Sendable {
     init(clock: any LoopClock) throws(SystemError) {
         self.clock = clock
         taskExecutorRef = taskExecutor.asUnownedTaskExecutor()
-        selector = try PlatformSelector()
+        selector = try Selector()
         taskExecutor.core = Unmanaged.passUnretained(self)
     }
 

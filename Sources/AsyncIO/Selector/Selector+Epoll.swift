@@ -23,8 +23,8 @@
 import CAsyncIOShims
 import Glibc
 
-/// The selector of this platform (Linux): the loop names no backend.
-typealias PlatformSelector = Selector<EpollBackend>
+/// The backend this platform's selector uses (Linux). The loop and the selector name no backend.
+typealias PlatformSelectorBackend = EpollBackend
 
 /// epoll, with an eventfd to wake it from other threads.
 final class EpollBackend: SelectorBackend {

@@ -1,14 +1,18 @@
 // Theory of operation
 //
 // The selector is two parts, as SwiftNIO's `SelectorGeneric.swift` is:
-// - `Selector<Backend>` (this file) owns the registration table: one `IORegistration` per watched
+// - `Selector` (this file) owns the registration table: one `IORegistration` per watched
 //   descriptor, indexed by the descriptor's number, each with a generation. What it hands the
 //   backend is a token, the number plus the generation, and what comes back with an event is that
 //   token: an event for a descriptor closed and reused within one batch of events carries the old
 //   generation, finds a newer registration (or none) at that number, and is dropped.
 // - A `SelectorBackend` (one per OS facility, one file each: `Selector+Epoll.swift` now, io_uring
 //   later) only talks to the kernel: add, change and remove a descriptor's interest under a token,
-//   wait and report (token, events) pairs, and wake a waiting loop from another thread.
+//   wait and report (token, events) pairs, and wake a waiting loop from another thread. The
+//   backend file names the one this platform uses (`PlatformSelectorBackend`), and the selector
+//   holds it by that concrete type, not as a generic parameter or an existential: every call to it,
+//   `wait` with its per-event closure above all, is then a direct call the optimizer inlines (as a
+//   generic parameter, `wait` went through the witness table, and each event through two closures).
 //
 // The loop asks the selector, never the backend, for a descriptor's registration, and gets back
 // from `wait` the live registration each event is for. Everything here runs on the loop thread,
@@ -79,9 +83,10 @@ final class IORegistration {
     var isLeftOver: Bool { handler == nil && reader == nil && writer == nil && !interest.isEmpty }
 }
 
-/// The loop's selector: the registration table, over one backend. Loop thread only, but `wakeup`.
-final class Selector<Backend: SelectorBackend> {
-    let backend: Backend
+/// The loop's selector: the registration table, over this platform's backend. Loop thread only,
+/// but `wakeup`.
+final class Selector {
+    let backend: PlatformSelectorBackend
     /// Indexed by descriptor number.
     /// SAFETY (for `@exclusivity(unchecked)`): loop thread only, and every access is a plain load or
     /// store that calls nothing back (what `close` drops, it drops after the access ended). A
@@ -90,7 +95,7 @@ final class Selector<Backend: SelectorBackend> {
     private var nextGeneration: UInt32 = 1
 
     init() throws(SystemError) {
-        backend = try Backend()
+        backend = try PlatformSelectorBackend()
     }
 
     // MARK: - Waiting
