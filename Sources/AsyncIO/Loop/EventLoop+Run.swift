@@ -7,8 +7,8 @@
 //      thread queued work; else until the earliest live timer; else forever.
 //   2. `epoll_wait` (nanosecond timeout through `epoll_pwait2`), then dispatch each ready fd inline:
 //      the selector finds the event's registration in its table (`Selector/Selector.swift`), and a
-//      transport reads and calls its protocol at once, as libuv and SwiftNIO do. The backend drains
-//      the wake-up eventfd itself (`Selector/Selector+Epoll.swift`).
+//      transport reads and calls its protocol at once, as libuv and SwiftNIO do. The selector drains
+//      the wake-up eventfd (`Loop/Wakeup.swift`).
 //   3. Move what other threads queued (`callSoonThreadSafe`, jobs enqueued from other threads) into
 //      the ready queue.
 //   4. Move every timer due by now into the ready queue, in (deadline, sequence) order.
@@ -72,7 +72,7 @@ extension EventLoop {
     }
 
     /// Closes the loop: drops what is still scheduled, reports tasks still pending, releases the
-    /// epoll and eventfd descriptors and shuts the default executor down without waiting.
+    /// epoll descriptor and shuts the default executor down without waiting.
     ///
     /// Closing twice does nothing. Mirrors `loop.close()`.
     /// - Throws: `AsyncIOError.loopState` if the loop is running.

@@ -29,6 +29,11 @@ final class LoopCore: @unchecked Sendable {
     /// Guarded by `inboxLock`.
     @exclusivity(unchecked) private var inbox = ReadyQueue()
     let inboxPending = Atomic<Bool>(false)
+    /// Written when the inbox goes from empty to non-empty; watched by the selector. It lives as
+    /// long as the core, not the open loop: a thread that passed the closed check in
+    /// `pushThreadSafe` just before `close()` may still write to it, and a descriptor closed under
+    /// it could already be reused by another file.
+    private let wakeup: Wakeup
     /// `pthread_self()` of the thread running the loop; 0 when it is not running.
     private let ownerThread = Atomic<UInt>(0)
     let stopRequested = Atomic<Bool>(false)
@@ -69,7 +74,7 @@ final class LoopCore: @unchecked Sendable {
     static let prefetchDistance = 8
     /// SAFETY (for `@exclusivity(unchecked)`): as for `ready`; the queue hands back what it drops.
     @exclusivity(unchecked) var timers = TimerQueue()
-    /// The descriptors the loop watches, and the wake-up other threads use (`Selector/`).
+    /// The descriptors the loop watches, and their registrations (`Selector/`).
     let selector: Selector
     let clock: any LoopClock
     /// Tasks created but not started yet. With `runningTasks`, the pending tasks, which `allTasks`
@@ -109,12 +114,20 @@ final class LoopCore: @unchecked Sendable {
     init(clock: any LoopClock) throws(SystemError) {
         self.clock = clock
         taskExecutorRef = taskExecutor.asUnownedTaskExecutor()
-        selector = try Selector()
+        let wakeup = try Wakeup()
+        do {
+            selector = try Selector(wakeup: wakeup)
+        } catch {
+            wakeup.close()
+            throw error
+        }
+        self.wakeup = wakeup
         taskExecutor.core = Unmanaged.passUnretained(self)
     }
 
     deinit {
         if !isClosed { selector.close() }
+        wakeup.close()  // only now: see `wakeup`
     }
 
     // MARK: - Threads
@@ -177,7 +190,7 @@ final class LoopCore: @unchecked Sendable {
     }
 
     func wake() {
-        selector.wakeup()
+        wakeup.wake()
     }
 
     func requestStop() {
@@ -204,7 +217,7 @@ final class LoopCore: @unchecked Sendable {
     // MARK: - Closing
 
     /// Drops what is still scheduled and every registration, and releases the selector's kernel
-    /// object (its wake-up stays until the core goes); returns what was still scheduled.
+    /// object (the wake-up stays until the core goes); returns what was still scheduled.
     func close() -> (tasks: [any RunningLoopTask], dropped: Int) {
         // Under the inbox lock, so no push can land after the drain below.
         inboxLock.withLock { closedFlag.store(true, ordering: .relaxed) }

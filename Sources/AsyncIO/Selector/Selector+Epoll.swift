@@ -14,8 +14,7 @@
 //   comes with it.
 // - The 64-bit user data carries the selector's token (fd plus a generation) so an event for an fd
 //   that was closed and reused within one batch is recognised as stale and dropped (by the
-//   selector). Our own eventfd, which other threads write to wake the loop, is registered under
-//   `UInt64.max`, which no selector token equals; it is drained here and never reported.
+//   selector).
 // - `epoll_pwait2` takes a timespec, so timers keep nanosecond precision; on kernels without it
 //   the shim falls back to `epoll_wait`, rounding the timeout up to the next millisecond so that
 //   timers are never woken early.
@@ -26,14 +25,9 @@ import Glibc
 /// The backend this platform's selector uses (Linux). The loop and the selector name no backend.
 typealias PlatformSelectorBackend = EpollBackend
 
-/// epoll, with an eventfd to wake it from other threads.
+/// epoll.
 final class EpollBackend: SelectorBackend {
     let epollFD: Int32
-    /// Written by `wakeup` from any thread. It lives as long as this object, not as long as the open
-    /// loop: a thread that passed the loop's closed check just before `close()` may still write to
-    /// it, and a descriptor closed under it could already be reused by another file.
-    private let wakeFD: Int32
-    private static let wakeToken = UInt64.max
     private let capacity = 1024
     // SAFETY: allocated once with `capacity` elements, freed in deinit, only used on the loop thread.
     private let events: UnsafeMutablePointer<epoll_event>
@@ -41,26 +35,12 @@ final class EpollBackend: SelectorBackend {
     init() throws(SystemError) {
         let fd = casyncio_epoll_create()
         guard fd >= 0 else { throw SystemError(call: "epoll_create1") }
-        let wakeFD = casyncio_eventfd()
-        guard wakeFD >= 0 else {
-            let error = SystemError(call: "eventfd")
-            Glibc.close(fd)
-            throw error
-        }
-        guard casyncio_epoll_ctl(fd, CASYNCIO_EPOLL_CTL_ADD, wakeFD, CASYNCIO_EPOLLIN, Self.wakeToken) == 0 else {
-            let error = SystemError(call: "epoll_ctl(ADD)")
-            Glibc.close(wakeFD)
-            Glibc.close(fd)
-            throw error
-        }
         epollFD = fd
-        self.wakeFD = wakeFD
         events = .allocate(capacity: capacity)
     }
 
     deinit {
         events.deallocate()
-        Glibc.close(wakeFD)
     }
 
     private static func epollMask(_ interest: SelectorEvents) -> UInt32 {
@@ -99,11 +79,6 @@ final class EpollBackend: SelectorBackend {
         }
         for index in 0..<Int(ready) {
             let event = events + index
-            let token = casyncio_epoll_event_data(event)
-            if token == Self.wakeToken {
-                _ = casyncio_eventfd_drain(wakeFD)
-                continue
-            }
             let mask = casyncio_epoll_event_events(event)
             var reported: SelectorEvents = []
             if mask & CASYNCIO_EPOLLIN != 0 { reported.insert(.readable) }
@@ -112,12 +87,8 @@ final class EpollBackend: SelectorBackend {
             if mask & (CASYNCIO_EPOLLERR | CASYNCIO_EPOLLHUP) != 0 {
                 reported.formUnion([.readable, .writable, .error])
             }
-            body(token, reported)
+            body(casyncio_epoll_event_data(event), reported)
         }
-    }
-
-    func wakeup() {
-        _ = casyncio_eventfd_write(wakeFD)
     }
 
     func close() {

@@ -8,15 +8,16 @@
 //   generation, finds a newer registration (or none) at that number, and is dropped.
 // - A `SelectorBackend` (one per OS facility, one file each: `Selector+Epoll.swift` now, io_uring
 //   later) only talks to the kernel: add, change and remove a descriptor's interest under a token,
-//   wait and report (token, events) pairs, and wake a waiting loop from another thread. The
-//   backend file names the one this platform uses (`PlatformSelectorBackend`), and the selector
+//   wait and report (token, events) pairs. The backend file names the one this platform uses (`PlatformSelectorBackend`), and the selector
 //   holds it by that concrete type, not as a generic parameter or an existential: every call to it,
 //   `wait` with its per-event closure above all, is then a direct call the optimizer inlines (as a
 //   generic parameter, `wait` went through the witness table, and each event through two closures).
 //
 // The loop asks the selector, never the backend, for a descriptor's registration, and gets back
-// from `wait` the live registration each event is for. Everything here runs on the loop thread,
-// except `wakeup`.
+// from `wait` the live registration each event is for. The loop's `Wakeup` (an eventfd other
+// threads write) is watched under a token of its own, `UInt64.max`, which no registration's token
+// equals (a descriptor number fills only the low 31 bits); the selector drains it and reports
+// nothing. Everything here runs on the loop thread.
 
 /// Readiness a selector reports or is asked to watch for.
 public struct SelectorEvents: OptionSet, Sendable, Hashable {
@@ -44,20 +45,17 @@ protocol IOHandler: AnyObject {
 /// facility (epoll now; io_uring later as another one), which knows nothing of registrations.
 ///
 /// Tokens are opaque to the backend: it stores the one it is given with the descriptor and reports
-/// it back with each event. `UInt64.max` is never a selector's token (a descriptor number fills
-/// only the low 31 bits), so a backend may keep it for its own wake-up.
+/// it back with each event.
 protocol SelectorBackend: AnyObject {
     init() throws(SystemError)
     /// Starts watching `fd`; `token` comes back with each of its events.
     func register(fd: Int32, interest: SelectorEvents, token: UInt64) throws(SystemError)
     func modify(fd: Int32, interest: SelectorEvents, token: UInt64) throws(SystemError)
     func deregister(fd: Int32) throws(SystemError)
-    /// Waits until a descriptor is ready, `wakeup()` is called, or `timeoutNanoseconds` pass
-    /// (negative: forever, 0: poll), then calls `body` with each (token, events) pair.
+    /// Waits until a descriptor is ready or `timeoutNanoseconds` pass (negative: forever, 0: poll),
+    /// then calls `body` with each (token, events) pair.
     func wait(timeoutNanoseconds: Int64, _ body: (UInt64, SelectorEvents) -> Void) throws(SystemError)
-    /// Makes a `wait` in progress (or the next one) return. Safe from any thread, also after `close`.
-    func wakeup()
-    /// Releases the kernel object that watches descriptors. The wake-up stays usable.
+    /// Releases the kernel object that watches descriptors.
     func close()
 }
 
@@ -83,10 +81,12 @@ final class IORegistration {
     var isLeftOver: Bool { handler == nil && reader == nil && writer == nil && !interest.isEmpty }
 }
 
-/// The loop's selector: the registration table, over this platform's backend. Loop thread only,
-/// but `wakeup`.
+/// The loop's selector: the registration table, over this platform's backend. Loop thread only.
 final class Selector {
     let backend: PlatformSelectorBackend
+    /// Watched under `wakeToken`; drained when reported.
+    private let wakeup: Wakeup
+    private static let wakeToken = UInt64.max
     /// Indexed by descriptor number.
     /// SAFETY (for `@exclusivity(unchecked)`): loop thread only, and every access is a plain load or
     /// store that calls nothing back (what `close` drops, it drops after the access ended). A
@@ -94,29 +94,35 @@ final class Selector {
     @exclusivity(unchecked) private var registrations: [IORegistration?] = []
     private var nextGeneration: UInt32 = 1
 
-    init() throws(SystemError) {
+    /// Makes the backend and watches `wakeup` with it.
+    init(wakeup: Wakeup) throws(SystemError) {
         backend = try PlatformSelectorBackend()
+        self.wakeup = wakeup
+        do {
+            try backend.register(fd: wakeup.fd, interest: .readable, token: Self.wakeToken)
+        } catch {
+            backend.close()
+            throw error
+        }
     }
 
     // MARK: - Waiting
 
     /// Waits as `SelectorBackend.wait` does, then calls `body` with each event's registration, if it
-    /// is still the one the event was for.
+    /// is still the one the event was for. A wake-up is drained, not reported.
     @inline(__always)
     func wait(timeoutNanoseconds: Int64, _ body: (IORegistration, SelectorEvents) -> Void) throws(SystemError) {
         try backend.wait(timeoutNanoseconds: timeoutNanoseconds) { token, events in
+            if token == Self.wakeToken {
+                wakeup.drain()
+                return
+            }
             let fd = Int(UInt32(truncatingIfNeeded: token))
             guard fd < registrations.count, let registration = registrations[fd],
                 registration.generation == UInt32(truncatingIfNeeded: token >> 32)
             else { return }
             body(registration, events)
         }
-    }
-
-    /// Wakes the loop from any thread.
-    @inline(__always)
-    func wakeup() {
-        backend.wakeup()
     }
 
     // MARK: - Registrations
