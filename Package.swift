@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "AsyncIOTesting", targets: ["AsyncIOTesting"]),
         .library(name: "HTTP1Codec", targets: ["HTTP1Codec"]),
         .library(name: "RESPCodec", targets: ["RESPCodec"]),
+        .library(name: "AsyncIOHTTP", targets: ["AsyncIOHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -41,6 +42,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "RESPCodec", swiftSettings: strict),
+        .target(
+            name: "AsyncIOHTTP",
+            dependencies: [
+                "AsyncIO",
+                "HTTP1Codec",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
 
         .executableTarget(
             name: "Hello",
@@ -100,10 +112,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "HTTPGet",
+            dependencies: ["AsyncIO", "AsyncIOHTTP"],
+            path: "Examples/HTTPGet",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
+        .testTarget(
+            name: "AsyncIOHTTPTests",
+            dependencies: [
+                "AsyncIOHTTP", "AsyncIO", "HTTP1Codec", .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

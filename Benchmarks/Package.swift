@@ -10,6 +10,7 @@ let package = Package(
         .package(name: "swift-asyncio", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // `codec-bench {input}`: the candidate program of ../shared/bench/codec (see its README).
@@ -38,6 +39,30 @@ let package = Package(
             name: "loop-compare",
             dependencies: ["LoopBenchSupport"],
             path: "Sources/LoopCompare",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // `nio-echo-server PORT`: the SwiftNIO peer of the echo benchmark (Scripts/echo.py).
+        .executableTarget(
+            name: "nio-echo-server",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/NIOEchoServer",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // `http-client-bench --client ours|ahc|ahc-futures --url URL`: one HTTP client under load
+        // (Scripts/http-client.py runs it against nginx, beside aiohttp).
+        .executableTarget(
+            name: "http-client-bench",
+            dependencies: [
+                .product(name: "AsyncIO", package: "swift-asyncio"),
+                .product(name: "AsyncIOHTTP", package: "swift-asyncio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/HTTPClientBench",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Thread pinning and malloc statistics (need _GNU_SOURCE).

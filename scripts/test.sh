@@ -4,19 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real peers the tests talk to: python3 (http.client, blocking-socket peers), curl, redis-server
-# and redis-cli. Tests that need a tool that is missing fail loudly rather than skip.
+# Real peers the tests talk to: python3 (http.client, http.server, blocking-socket peers, h11 for
+# the HTTP client's fault server), curl, redis-server and redis-cli, nginx. Tests that need a tool
+# that is missing fail loudly rather than skip.
 need=()
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
+python3 -c "import h11" 2>/dev/null || python3 -m pip install -q h11
 
 # Many connections at once in the transport tests: raise the soft descriptor limit to the hard one.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -16,4 +16,10 @@ swift build --target AsyncIO -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-g
 docc convert Sources/AsyncIO/Docs.docc --additional-symbol-graph-dir "$symbols" \
     --fallback-display-name AsyncIO --fallback-bundle-identifier swift-asyncio.AsyncIO \
     --output-path "$symbols/AsyncIO.doccarchive" 2>&1 | grep -E "error" && exit 1
+# AsyncIOHTTP's catalog, with its own symbols only (AsyncIO's are checked above).
+swift build --target AsyncIOHTTP -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
+mkdir -p "$symbols/AsyncIOHTTP" && cp "$symbols"/AsyncIOHTTP*.symbols.json "$symbols/AsyncIOHTTP/"
+docc convert Sources/AsyncIOHTTP/Docs.docc --additional-symbol-graph-dir "$symbols/AsyncIOHTTP" \
+    --fallback-display-name AsyncIOHTTP --fallback-bundle-identifier swift-asyncio.AsyncIOHTTP \
+    --output-path "$symbols/AsyncIOHTTP.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
 echo "validate: ok"

@@ -6,7 +6,7 @@
 // pauses reading makes the writer pause (strictly over its high-water mark) and resume (at its
 // low-water mark) exactly as a socket whose peer stops reading does. EOF (`writeEOF`, `close`)
 // travels behind the data. `reset()` ends the other side with ECONNRESET, like a TCP RST.
-@_spi(Transports) import AsyncIO
+import AsyncIO
 import Glibc
 
 /// One end of an in-memory connection: a `Transport` for tests that need no sockets.
@@ -26,9 +26,8 @@ public final class MemoryTransport: Transport {
     public private(set) var isClosing = false
     private var eofWritten = false
     private var lost = false
-    private var high = 64 * 1024
-    private var low = 16 * 1024
-    private var protocolPaused = false
+    /// The water marks, shared with the socket transports' rules.
+    private var flow = WriteFlowControl()
 
     init(loop: EventLoop, proto: any StreamingProtocol) {
         self.loop = loop
@@ -118,16 +117,19 @@ public final class MemoryTransport: Transport {
         guard !lost, let other, !other.lost, !data.isEmpty else { return }
         other.incoming.append(contentsOf: data)
         other.scheduleDelivery()
-        if writeBufferSize > high && !protocolPaused {
-            protocolPaused = true
+        maybePauseProtocol()
+    }
+
+    /// Pauses our protocol strictly over the high-water mark (once until it is resumed).
+    private func maybePauseProtocol() {
+        if flow.shouldPause(size: writeBufferSize) {
             loop.runIsolated(self) { transport, loop in transport.proto?.pauseWriting(loop: loop) }
         }
     }
 
     /// Called when the other side consumed what we wrote.
     fileprivate func writerDrained(loop: isolated EventLoop) {
-        if protocolPaused && writeBufferSize <= low {
-            protocolPaused = false
+        if flow.shouldResume(size: writeBufferSize) {
             proto?.resumeWriting(loop: loop)
         }
         if writeBufferSize == 0 {
@@ -150,18 +152,13 @@ public final class MemoryTransport: Transport {
     public var canWriteEOF: Bool { true }
 
     public func setWriteBufferLimits(high: Int?, low: Int?) throws(TransportError) {
-        let newHigh = high ?? (low.map { 4 * $0 } ?? 64 * 1024)
-        let newLow = low ?? newHigh / 4
-        guard newHigh >= newLow, newLow >= 0 else {
-            throw TransportError.invalidValue("high (\(newHigh)) must be >= low (\(newLow)) must be >= 0")
-        }
-        self.high = newHigh
-        self.low = newLow
+        try flow.setLimits(high: high, low: low)
+        maybePauseProtocol()
     }
 
     public var writeBufferSize: Int { other?.incoming.count ?? 0 }
 
-    public var writeBufferLimits: (low: Int, high: Int) { (low, high) }
+    public var writeBufferLimits: (low: Int, high: Int) { flow.limits }
 
     // MARK: - Closing
 

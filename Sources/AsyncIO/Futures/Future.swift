@@ -45,6 +45,15 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
         core = loop.core
     }
 
+    /// Creates a pending Future on the loop running on this thread, for code that runs on the loop
+    /// without being isolated to it (a library's nonisolated async function).
+    ///
+    /// - Throws: `AsyncIOError.loopState` when no loop runs on this thread. Mirrors `asyncio.Future()`
+    ///   without `loop=`, which takes the running loop.
+    public convenience init() throws(AsyncIOError) {
+        self.init(core: try loopForAwait().core)
+    }
+
     init(core: LoopCore) {
         self.core = core
     }
@@ -129,10 +138,16 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
 
     /// Cancels the Future if it is pending and schedules its callbacks.
     ///
+    /// Cancelling a Future that already failed counts as looking at its error: it is not reported
+    /// as "never retrieved".
+    ///
     /// - Returns: false if it was already done. Mirrors `cancel(msg=None)`.
     @discardableResult
     public func cancel(message: String? = nil) -> Bool {
-        guard case .pending = state else { return false }
+        guard case .pending = state else {
+            retrieved = true  // asyncio clears its "log the traceback" flag first
+            return false
+        }
         complete(.cancelled(message))
         return true
     }

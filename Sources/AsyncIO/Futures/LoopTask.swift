@@ -142,16 +142,44 @@ public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
         super.init(core: core)
     }
 
+    /// Creates a task that runs `body` on `loop` and starts it, without the loop's task factory:
+    /// the constructor a `TaskFactory` calls. Elsewhere, use `EventLoop.createTask`.
+    ///
+    /// - Parameters:
+    ///   - loop: the loop the task runs on.
+    ///   - name: the task's name (default `Task-N`).
+    ///   - eagerStart: run the body at once, up to its first suspension, instead of in the loop's
+    ///     next iteration.
+    ///   - body: the task's work, isolated to the loop.
+    ///
+    /// Mirrors `asyncio.Task(coro, loop=loop, name=name, eager_start=eager_start)`.
+    public convenience init(
+        on loop: isolated EventLoop,
+        name: String? = nil,
+        eagerStart: Bool = false,
+        fileID: String = #fileID,
+        line: Int = #line,
+        _ body: @escaping () async throws -> Value
+    ) {
+        self.init(core: loop.core, name: name ?? "Task-\(EventLoop.nextTaskNumber())")
+        if core.debug { core.taskSites[ObjectIdentifier(self)] = CallSite(fileID: fileID, line: line) }
+        loop.startTask(self, eagerStart: eagerStart, body)
+    }
+
     /// Requests that the task be cancelled.
     ///
     /// If the task waits on a Future, that Future is cancelled and the task's `await` throws
     /// `CancelledError(message)`. Otherwise its next `await` on the loop throws it. A task that
-    /// never awaits on the loop cannot be cancelled.
+    /// never awaits on the loop cannot be cancelled. Cancelling a task that already failed counts
+    /// as looking at its error, as for a Future.
     ///
     /// - Returns: false if the task is already done. Mirrors `Task.cancel(msg=None)`.
     @discardableResult
     public override func cancel(message: String? = nil) -> Bool {
-        guard !isDone else { return false }
+        guard !isDone else {
+            retrieved = true  // asyncio clears its "log the traceback" flag first
+            return false
+        }
         cancelRequests += 1
         if let waitingOn, waitingOn.cancel(message: message) {
             // The task is woken with CancelledError by that Future.

@@ -13,7 +13,8 @@
 //   cancellation came from outside and propagates — unless children failed: errors win, and the
 //   parent is re-cancelled (`uncancel` + `cancel`) so that the outside request is not lost.
 // - Child errors, then a body error other than cancellation, are thrown together as one
-//   `ExceptionGroup`.
+//   `ExceptionGroup` — unless one of them is an `ExitingError` (`KeyboardInterrupt`): the first
+//   such error is thrown alone, and every other error goes to the exception handler (gh-135736).
 
 /// Several errors thrown together: asyncio's `ExceptionGroup`.
 ///
@@ -38,6 +39,20 @@ public struct ExceptionGroup: Error, CustomStringConvertible {
     }
 }
 
+/// An error that ends the program rather than an operation: what Python's `KeyboardInterrupt` and
+/// `SystemExit` are among its `BaseException`s.
+///
+/// `withLoopTaskGroup` lets the first such error (from its body or from a child) out alone, never
+/// wrapped in an `ExceptionGroup`, so that `catch is KeyboardInterrupt` still matches; the other
+/// errors of the group go to the loop's exception handler. `KeyboardInterrupt` conforms. There is
+/// no `SystemExit` (a Swift program ends with `exit()`); conform an error of your own to get the
+/// same treatment.
+///
+/// Mirrors asyncio's special case for `(SystemExit, KeyboardInterrupt)`.
+public protocol ExitingError: Error {}
+
+extension KeyboardInterrupt: ExitingError {}
+
 /// A scope that owns tasks: none outlives it, and the first failure stops them all.
 ///
 /// Obtained from `withLoopTaskGroup`. Create children with `createTask`; the scope waits for
@@ -55,6 +70,8 @@ public final class LoopTaskGroup {
     private var tasks: [ObjectIdentifier: (number: Int, task: any AnyLoopTask)] = [:]
     private var created = 0
     private var errors: [any Error] = []
+    /// The first `ExitingError` seen, from a child or the body: thrown alone at exit.
+    private var exitingError: (any Error)?
     private var exiting = false
     private var aborting = false
     private var parentCancelRequested = false
@@ -67,8 +84,14 @@ public final class LoopTaskGroup {
 
     /// Creates a child task that the group waits for.
     ///
+    /// The group's rules hold for an eager child exactly as for one that starts in the next
+    /// iteration: a child that fails before its first suspension aborts the group from the loop's
+    /// next iteration (not inside this call), and a child that finishes at once is simply done.
+    ///
     /// - Parameters:
     ///   - name: the task's name (default `Task-N`).
+    ///   - eagerStart: run the child at once, up to its first suspension; nil leaves it to the
+    ///     loop's task factory (without one: false).
     ///   - body: the child's work. It runs on the loop, isolated to it like the body creating it.
     /// - Returns: the task, e.g. to read its result after the group is done.
     /// - Throws: `AsyncIOError.invalidState` if the group has finished or is shutting down after
@@ -76,15 +99,18 @@ public final class LoopTaskGroup {
     @discardableResult
     public func createTask<Value>(
         name: String? = nil,
+        eagerStart: Bool? = nil,
         _ body: @escaping () async throws -> Value
     ) throws(AsyncIOError) -> LoopTask<Value> {
         if exiting && tasks.isEmpty { throw AsyncIOError.invalidState("LoopTaskGroup is finished") }
         if aborting { throw AsyncIOError.invalidState("LoopTaskGroup is shutting down") }
-        let task = loop.createTaskOnLoopThread(name: name, body)
+        let task = loop.createTaskOnLoopThread(name: name, eagerStart: eagerStart, body)
         created += 1
         tasks[ObjectIdentifier(task)] = (created, task)
         // Registered even if the task is already done, so its error is seen in order (gh-128550).
         task.addDoneCallback { [self] task in taskDone(task) }
+        // An eager child may have made the group abort before it joined `tasks` (gh-155418).
+        if aborting && !task.isDone { task.cancel(message: nil) }
         return task
     }
 
@@ -103,7 +129,11 @@ public final class LoopTaskGroup {
             onCompleted.complete(.succeeded(()))
         }
         guard !task.isCancelled, let error = task.takeFailure() else { return }
-        errors.append(error)
+        if error is any ExitingError, exitingError == nil {
+            exitingError = error
+        } else {
+            errors.append(error)
+        }
         guard !parent.isDone else {
             loop.core.reportException(
                 message: "Task has errored out but its parent task is already completed",
@@ -123,6 +153,8 @@ public final class LoopTaskGroup {
     /// Waits for the children and decides what the scope throws: asyncio's `__aexit__`.
     func exit(bodyError: (any Error)?) async throws {
         exiting = true
+        let exitingFromBody = exitingError == nil && bodyError is any ExitingError
+        if exitingFromBody { exitingError = bodyError }
         var propagatedCancellation = bodyError.flatMap { isCancellation($0) ? $0 : nil }
         if bodyError != nil && !aborting {
             // The parent is being cancelled, or the body failed: stop the children.
@@ -144,6 +176,21 @@ public final class LoopTaskGroup {
                 }
             }
             onCompleted = nil
+        }
+        if let exitingError {
+            // It ends the program: let it out alone, and report the errors it leaves behind
+            // rather than lose them (CPython gh-135736).
+            if parentCancelRequested { parent.uncancel() }
+            var dropped = errors
+            if let bodyError, !exitingFromBody, !isCancellation(bodyError) { dropped.append(bodyError) }
+            for error in dropped {
+                loop.core.reportException(
+                    message: "TaskGroup task exception was not propagated because the TaskGroup body is ending with "
+                        + "\(exitingError)",
+                    error: error
+                )
+            }
+            throw exitingError
         }
         if parentCancelRequested {
             if parent.uncancel() == 0 {
@@ -182,7 +229,9 @@ public final class LoopTaskGroup {
 /// - Parameter body: runs in the calling task; creates children with `group.createTask`.
 /// - Returns: what `body` returns, once every child is done.
 /// - Throws: `ExceptionGroup` with every child error (and the body's) if any child or the body
-///   failed; `CancelledError` if the calling task was cancelled from outside;
+///   failed; the first `ExitingError` (`KeyboardInterrupt`) alone if the body or a child threw one,
+///   the other errors going to the exception handler; `CancelledError` if the calling task was
+///   cancelled from outside;
 ///   `AsyncIOError.loopState` if the caller is not a `LoopTask`.
 ///
 /// Mirrors `async with asyncio.TaskGroup() as group:`.
@@ -211,11 +260,13 @@ extension EventLoop {
     /// Creates a task from nonisolated code that runs on this loop's thread (a group, a combinator).
     nonisolated func createTaskOnLoopThread<Value>(
         name: String?,
+        eagerStart: Bool? = nil,
         _ body: @escaping () async throws -> Value
     ) -> LoopTask<Value> {
         // SAFETY: the caller runs on this loop's thread (it holds loop-bound, non-Sendable objects,
         // and `assumeIsolated` checks the thread), and `body` and the task are only used there.
         let body = UnsafeTransfer(body)
-        return assumeIsolated { loop in UnsafeTransfer(loop.createTask(name: name, body.value)) }.value
+        return assumeIsolated { loop in UnsafeTransfer(loop.createTask(name: name, eagerStart: eagerStart, body.value))
+        }.value
     }
 }

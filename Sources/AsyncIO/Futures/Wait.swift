@@ -105,15 +105,23 @@ public func waitFor<Value>(_ future: Future<Value>, timeout: Duration?) async th
 /// - Returns: what `body` returns.
 /// - Throws: `AsyncIOError.timeout`; what `body` throws.
 ///
-/// Mirrors `asyncio.wait_for(coro, timeout)`. Deviation: with a zero or negative timeout the body
-/// starts and is cancelled at its first suspension (asyncio wraps the coroutine in a task and
-/// cancels it before it starts).
+/// With a zero or negative `timeout` the body never runs: this lets the loop run once (as asyncio
+/// waits for the task it cancelled) and throws `AsyncIOError.timeout`.
+///
+/// Mirrors `asyncio.wait_for(coro, timeout)`, which wraps a coroutine in a task and, with no time
+/// left, cancels that task before it starts. Deviation: under an eager task factory asyncio's
+/// task would run up to its first suspension first; the body here never runs, whatever the factory.
 @discardableResult
 public func waitFor<Value>(
     timeout: Duration?,
     _ body: () async throws -> Value
 ) async throws -> Value {
-    try await AsyncIO.timeout(timeout) { _ in try await body() }
+    if let timeout, timeout <= .zero {
+        // asyncio awaits the cancelled task's end: a suspension, where a cancellation of the caller wins.
+        try await loopForAwait().core.yieldToLoop()
+        throw AsyncIOError.timeout
+    }
+    return try await AsyncIO.timeout(timeout) { _ in try await body() }
 }
 
 /// Cancels `future` and waits until it is done, without cancelling it again if we are cancelled.

@@ -55,7 +55,9 @@ extension EventLoop {
         nonisolated(unsafe) var task: LoopTask<Value>?
         nonisolated(unsafe) let operation = body
         assumeIsolated { loop in
-            let created = loop.createTask { try await operation(loop) }
+            // Not eager, whatever the task factory says: the loop is not running yet (asyncio starts
+            // a task eagerly only on a running loop).
+            let created = loop.createTask(eagerStart: false) { try await operation(loop) }
             created.addDoneCallback { _ in loop.core.requestStop() }
             task = created
         }

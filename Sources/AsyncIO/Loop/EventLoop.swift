@@ -129,36 +129,48 @@ public actor EventLoop {
         Future(core: core)
     }
 
-    /// Wraps `body` in a `LoopTask` and schedules it to run on this loop.
+    /// Wraps `body` in a `LoopTask` and schedules it to run on this loop, through the loop's task
+    /// factory if one is set (`setTaskFactory`).
     ///
     /// The task starts in the next iteration, or, with `eagerStart`, runs at once until its first
     /// suspension (Python 3.12's eager tasks; a task that finishes without suspending never goes
-    /// through the loop).
+    /// through the loop). The task sees the task-local values of the code that creates it, as an
+    /// asyncio task runs in a copy of its creator's `contextvars`.
     ///
     /// - Parameters:
     ///   - name: the task's name (default `Task-N`).
-    ///   - eagerStart: start the task synchronously.
+    ///   - eagerStart: start the task synchronously; nil leaves it to the task factory (without
+    ///     one: false).
     ///   - body: the coroutine. Written inside code isolated to the loop, it is isolated to the loop
     ///     too and may capture and touch loop-bound, non-Sendable state.
     /// - Returns: the task, a Future of `body`'s result. Mirrors `loop.create_task()`.
     @discardableResult
     public func createTask<Value>(
         name: String? = nil,
-        eagerStart: Bool = false,
+        eagerStart: Bool? = nil,
         fileID: String = #fileID,
         line: Int = #line,
         _ body: @escaping () async throws -> Value
     ) -> LoopTask<Value> {
-        let number = Self.taskCounter.add(1, ordering: .relaxed).newValue
-        let task = LoopTask<Value>(core: core, name: name ?? "Task-\(number)")
-        if core.debug { core.taskSites[ObjectIdentifier(task)] = CallSite(fileID: fileID, line: line) }
+        guard let factory = core.taskFactory else {
+            return LoopTask(on: self, name: name, eagerStart: eagerStart ?? false, fileID: fileID, line: line, body)
+        }
+        let task = factory.makeTask(on: self, name: name, eagerStart: eagerStart, body)
+        // Where the task was made is where `createTask` was called, not inside the factory.
+        if core.debug, !task.isDone { core.taskSites[ObjectIdentifier(task)] = CallSite(fileID: fileID, line: line) }
+        return task
+    }
+
+    /// Registers `task` and starts it: the second half of `LoopTask(on:…)`.
+    func startTask<Value>(_ task: LoopTask<Value>, eagerStart: Bool, _ body: @escaping () async throws -> Value) {
         core.unstartedTasks[ObjectIdentifier(task)] = task
         // SAFETY: `task` and `body` belong to this loop's region (this method is isolated to the
         // loop, so whoever passed `body` is too) and are only touched inside `drive`, which runs
         // isolated to this same loop.
         let transfer = UnsafeTransfer((task, body))
         // The Swift task is not named after the LoopTask: the runtime would copy the name into the
-        // task's allocator, taking room the task's frames need (see `LoopTask.drive`).
+        // task's allocator, taking room the task's frames need (see `LoopTask.drive`). `Task.init`
+        // copies the creator's task-local values into it.
         let start = {
             Task(executorPreference: self.core.taskExecutor) { [self] in
                 await transfer.value.0.drive(transfer.value.1, on: self)
@@ -172,7 +184,11 @@ public actor EventLoop {
         } else {
             _ = start()
         }
-        return task
+    }
+
+    /// The next default task number (`Task-N`), counted over every loop as asyncio does.
+    nonisolated static func nextTaskNumber() -> Int {
+        taskCounter.add(1, ordering: .relaxed).newValue
     }
 
     /// The tasks of this loop that are not done yet. Mirrors `asyncio.all_tasks()`.

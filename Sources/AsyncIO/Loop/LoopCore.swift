@@ -84,6 +84,8 @@ final class LoopCore: @unchecked Sendable {
     /// SAFETY (for `@exclusivity(unchecked)`): loop thread only, and no access to it calls out
     /// (what it removes is dropped by the caller, after the access).
     @exclusivity(unchecked) var runningTasks = AddressTable<any RunningLoopTask>()
+    /// Makes the loop's tasks when set (`EventLoop.setTaskFactory`).
+    var taskFactory: (any TaskFactory)?
     /// The last token `Future.addDoneCallback` handed out, on any of this loop's Futures.
     var callbackTokens = 0
     /// Where each pending task was created, kept in debug mode only (for the reports about it).

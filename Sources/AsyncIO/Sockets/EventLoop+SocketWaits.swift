@@ -102,7 +102,7 @@ extension EventLoop {
                 if registration.reader === handle { registration.reader = nil }
             }
         }
-        try await wait.point.wait()
+        try await wait.point.suspend()
     }
 
     /// True when a receive on `socket` would find nothing: its last one emptied the stream's

@@ -122,7 +122,7 @@ public final class StreamReader {
     /// steps are out-of-line calls, so that the frame a connection idles in stays small.
     @inline(__always)
     func waitForData(_ caller: String) async throws {
-        try await readyWaitPoint(caller).wait()
+        try await readyWaitPoint(caller).suspend()
     }
 
     @inline(never)

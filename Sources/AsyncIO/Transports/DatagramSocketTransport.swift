@@ -49,15 +49,8 @@ final class DatagramSocketTransport: DatagramTransport, SelectorTransport {
     // MARK: - Readiness
 
     func ioReady(_ events: SelectorEvents) {
-        assert(loop.core.isOnLoopThread, "readiness dispatched off the loop thread")
-        // SAFETY: as in `SocketTransport.ioReady`: on the loop thread, and a context-free function
-        // value, so no allocation per datagram.
-        let isolatedHandle: (DatagramSocketTransport, SelectorEvents, isolated EventLoop) -> Void = Self.handleEvents
-        let handle = unsafeBitCast(
-            isolatedHandle,
-            to: ((DatagramSocketTransport, SelectorEvents, EventLoop) -> Void).self
-        )
-        handle(self, events, loop)
+        // As in `SocketTransport.ioReady`: on the loop thread, and no allocation per datagram.
+        loop.runIsolatedUnchecked(self, events, Self.handleEvents)
     }
 
     private static func handleEvents(

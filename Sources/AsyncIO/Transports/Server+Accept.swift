@@ -59,14 +59,11 @@ final class Listener: IOHandler {
     }
 
     func ioReady(_ events: SelectorEvents) {
-        assert(core.isOnLoopThread, "readiness dispatched off the loop thread")
-        // SAFETY: as in `SocketTransport.ioReady`: on the loop thread, no allocation.
-        let isolatedAccept: (Listener, isolated EventLoop) -> Void = Self.acceptBatch
-        let accept = unsafeBitCast(isolatedAccept, to: ((Listener, EventLoop) -> Void).self)
-        accept(self, server.loop)
+        // As in `SocketTransport.ioReady`: on the loop thread, no allocation.
+        server.loop.runIsolatedUnchecked(self, events, Self.acceptBatch)
     }
 
-    private static func acceptBatch(_ listener: Listener, loop: isolated EventLoop) {
+    private static func acceptBatch(_ listener: Listener, _ events: SelectorEvents, loop: isolated EventLoop) {
         listener.acceptBatch(loop: loop)
     }
 

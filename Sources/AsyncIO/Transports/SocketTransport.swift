@@ -71,13 +71,9 @@ final class SocketTransport: Transport, SelectorTransport {
     // MARK: - Readiness
 
     func ioReady(_ events: SelectorEvents) {
-        assert(loop.core.isOnLoopThread, "readiness dispatched off the loop thread")
-        // SAFETY: the loop calls `ioReady` on its own thread, the isolation `handleEvents` asks for
-        // (see `EventLoop.runIsolated`). A static method is a function value without a context,
-        // so unlike a closure this costs no allocation per readiness.
-        let isolatedHandle: (SocketTransport, SelectorEvents, isolated EventLoop) -> Void = Self.handleEvents
-        let handle = unsafeBitCast(isolatedHandle, to: ((SocketTransport, SelectorEvents, EventLoop) -> Void).self)
-        handle(self, events, loop)
+        // The loop calls `ioReady` on its own thread, the isolation `handleEvents` asks for. A
+        // static method is a function value without a context, so this costs no allocation.
+        loop.runIsolatedUnchecked(self, events, Self.handleEvents)
     }
 
     private static func handleEvents(_ transport: SocketTransport, _ events: SelectorEvents, loop: isolated EventLoop) {
@@ -325,7 +321,7 @@ extension SocketTransport {
 
     var writeBufferSize: Int { writeBuffer.count }
 
-    var writeBufferLimits: (low: Int, high: Int) { (flow.low, flow.high) }
+    var writeBufferLimits: (low: Int, high: Int) { flow.limits }
 }
 
 /// The protocol a stream transport feeds: plain (bytes handed over) or buffered (its own buffer).

@@ -112,37 +112,3 @@ struct WriteBuffer: ~Copyable {
         count = 0
     }
 }
-
-/// The water marks of a write buffer and whether the protocol is paused.
-///
-/// Mirrors asyncio's `FlowControlMixin`: `pause` strictly over `high`, `resume` at or under `low`.
-struct WriteFlowControl {
-    private(set) var high = 64 * 1024
-    private(set) var low = 16 * 1024
-    var protocolPaused = false
-
-    /// Sets the marks with asyncio's defaults for nil. Mirrors `_set_write_buffer_limits`.
-    mutating func setLimits(high: Int?, low: Int?) throws(TransportError) {
-        let newHigh = high ?? (low.map { 4 * $0 } ?? 64 * 1024)
-        let newLow = low ?? newHigh / 4
-        guard newHigh >= newLow, newLow >= 0 else {
-            throw TransportError.invalidValue("high (\(newHigh)) must be >= low (\(newLow)) must be >= 0")
-        }
-        self.high = newHigh
-        self.low = newLow
-    }
-
-    /// True when the protocol should be paused now (and records that it is).
-    mutating func shouldPause(size: Int) -> Bool {
-        guard size > high, !protocolPaused else { return false }
-        protocolPaused = true
-        return true
-    }
-
-    /// True when the protocol should be resumed now (and records that it is).
-    mutating func shouldResume(size: Int) -> Bool {
-        guard protocolPaused, size <= low else { return false }
-        protocolPaused = false
-        return true
-    }
-}

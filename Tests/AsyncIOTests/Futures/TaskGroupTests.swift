@@ -3,8 +3,10 @@ import AsyncIOTesting
 import Testing
 
 @Suite struct TaskGroupTests {
-    @Test func aGroupWaitsForEveryChild() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func aGroupWaitsForEveryChild(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             let (value, tasks) = try await withLoopTaskGroup { group in
                 let tasks = try [2, 1, 3].map { seconds in
@@ -28,8 +30,10 @@ import Testing
         )
     }
 
-    @Test func aFailingChildCancelsTheOthersAndTheBody() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func aFailingChildCancelsTheOthersAndTheBody(start: TaskStart) async throws {
         let (events, sibling) = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             // The sibling's story is kept apart: whether it or the body resumes first is the core's
             // scheduling, not the group's rule.
@@ -69,8 +73,10 @@ import Testing
         #expect(sibling == ["sibling got CancelledError t=1.0s"])
     }
 
-    @Test func twoChildrenFailingTogetherBothComeBack() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func twoChildrenFailingTogetherBothComeBack(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             do {
                 try await withLoopTaskGroup { group in
                     for name in ["a", "b"] {
@@ -88,8 +94,10 @@ import Testing
         #expect(events == ["unhandled errors in a TaskGroup: [Boom(a), Boom(b)]", "t=1.0s"])
     }
 
-    @Test func aChildThatFailsWhileBeingCancelledAddsItsError() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func aChildThatFailsWhileBeingCancelledAddsItsError(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             do {
                 try await withLoopTaskGroup { group in
                     try group.createTask { () async throws -> Void in
@@ -108,8 +116,10 @@ import Testing
         #expect(events == ["[Boom(first), Boom(cleanup)]", "t=1.0s"])
     }
 
-    @Test func aFailingBodyCancelsTheChildrenAndComesBackInTheGroup() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func aFailingBodyCancelsTheChildrenAndComesBackInTheGroup(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             do {
                 try await withLoopTaskGroup { group in
@@ -130,8 +140,10 @@ import Testing
         #expect(events == ["child got CancelledError t=1.0s", "group threw [Boom(body)] t=1.0s"])
     }
 
-    @Test func createTaskAfterTheGroupIsDoneThrows() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+    @Test(arguments: TaskStart.allCases)
+    func createTaskAfterTheGroupIsDoneThrows(start: TaskStart) async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             let group = try await withLoopTaskGroup { group in
                 try group.createTask { 1 }
                 return group
@@ -146,8 +158,10 @@ import Testing
         #expect(events == ["InvalidStateError: LoopTaskGroup is finished"])
     }
 
-    @Test func createTaskWhileTheGroupIsShuttingDownThrows() async throws {
-        let events = try await EventLoopThread.run(clock: VirtualClock()) { _ in
+    @Test(arguments: TaskStart.allCases)
+    func createTaskWhileTheGroupIsShuttingDownThrows(start: TaskStart) async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             try? await withLoopTaskGroup { group in
                 try group.createTask { () async throws -> Void in throw Boom("child") }
@@ -163,8 +177,10 @@ import Testing
         #expect(events == ["InvalidStateError: LoopTaskGroup is shutting down"])
     }
 
-    @Test func cancellingTheParentCancelsTheChildrenAndStaysCancelledError() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func cancellingTheParentCancelsTheChildrenAndStaysCancelledError(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             let parent = loop.createTask {
                 do {
@@ -198,8 +214,10 @@ import Testing
         )
     }
 
-    @Test func cancellingTheParentWhileTheGroupWaitsForChildrenCancelsThem() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func cancellingTheParentWhileTheGroupWaitsForChildrenCancelsThem(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             let parent = loop.createTask {
                 do {
@@ -230,8 +248,10 @@ import Testing
         )
     }
 
-    @Test func childErrorsWinOverAnOutsideCancellationWhichIsKept() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func childErrorsWinOverAnOutsideCancellationWhichIsKept(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             let parent = loop.createTask {
                 do {
@@ -260,8 +280,10 @@ import Testing
         )
     }
 
-    @Test func aGroupOutsideALoopTaskIsALoopStateError() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func aGroupOutsideALoopTaskIsALoopStateError(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             // A Swift task on the loop (not a LoopTask) cannot own a group.
             let swiftTask = Task(executorPreference: loop.taskExecutor) { () async -> String in
                 do {
@@ -278,8 +300,10 @@ import Testing
 }
 
 extension TaskGroupTests {
-    @Test func aChildFailingAfterTheBodyReturnedCancelsItsSiblings() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func aChildFailingAfterTheBodyReturnedCancelsItsSiblings(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             do {
                 try await withLoopTaskGroup { group in
@@ -309,8 +333,10 @@ extension TaskGroupTests {
         )
     }
 
-    @Test func aTimeoutAroundAGroupCancelsItsChildrenAndBecomesTimeout() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func aTimeoutAroundAGroupCancelsItsChildrenAndBecomesTimeout(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             do {
                 try await timeout(.seconds(1)) { _ in
@@ -332,8 +358,10 @@ extension TaskGroupTests {
         #expect(events == ["child got CancelledError t=1.0s", "threw TimeoutError t=1.0s", "cancelling: 0"])
     }
 
-    @Test func childErrorsWinOverAnExpiringTimeoutAroundTheGroup() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func childErrorsWinOverAnExpiringTimeoutAroundTheGroup(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             do {
                 try await timeout(.seconds(1)) { _ in
@@ -361,8 +389,10 @@ extension TaskGroupTests {
 }
 
 extension TaskGroupTests {
-    @Test func aChildCanAddChildrenAndTheGroupWaitsForThemToo() async throws {
+    @Test(arguments: TaskStart.allCases)
+    func aChildCanAddChildrenAndTheGroupWaitsForThemToo(start: TaskStart) async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
             var events: [String] = []
             try await withLoopTaskGroup { group in
                 try group.createTask {
@@ -378,5 +408,101 @@ extension TaskGroupTests {
             return events
         }
         #expect(events == ["child done t=1.0s", "grandchild done t=2.0s", "group done t=2.0s"])
+    }
+}
+
+// MARK: - Errors that end the program (Python's BaseException)
+
+extension TaskGroupTests {
+    /// CPython's `test_taskgroup_20`: the body throws `KeyboardInterrupt` while the group unwinds
+    /// after a child failed. It comes out alone; the child's error goes to the exception handler
+    /// (gh-135736) instead of being lost.
+    @Test(arguments: TaskStart.allCases)
+    func aKeyboardInterruptFromTheBodyAfterAChildFailedComesOutAlone(start: TaskStart) async throws {
+        let log = EventLog<String>()
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
+            loop.setExceptionHandler(recordingExceptionHandler(into: log))
+            do {
+                try await withLoopTaskGroup { group in
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(1))
+                        throw Boom("child")
+                    }
+                    do { try await sleep(.seconds(10)) } catch { throw KeyboardInterrupt() }
+                }
+                return ["returned"]
+            } catch {
+                return ["threw \(error) \(loop.now)", "cancelling: \(currentTask()!.cancelling())"]
+            }
+        }
+        #expect(events == ["threw KeyboardInterrupt t=1.0s", "cancelling: 0"])
+        #expect(
+            log.events == [
+                "TaskGroup task exception was not propagated because the TaskGroup body is ending with "
+                    + "KeyboardInterrupt: Boom(child)"
+            ]
+        )
+    }
+
+    /// CPython's `_test_taskgroup_21` (disabled there: a task that raises KeyboardInterrupt stops
+    /// CPython's loop): a child's `KeyboardInterrupt` wins over the body's ordinary error.
+    @Test(arguments: TaskStart.allCases)
+    func aKeyboardInterruptFromAChildComesOutAloneOverTheBodysError(start: TaskStart) async throws {
+        let log = EventLog<String>()
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
+            loop.setExceptionHandler(recordingExceptionHandler(into: log))
+            do {
+                try await withLoopTaskGroup { group in
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(1))
+                        throw KeyboardInterrupt()
+                    }
+                    do { try await sleep(.seconds(10)) } catch { throw Boom("body") }
+                }
+                return ["returned"]
+            } catch {
+                return ["threw \(error) \(loop.now)"]
+            }
+        }
+        #expect(events == ["threw KeyboardInterrupt t=1.0s"])
+        #expect(
+            log.events == [
+                "TaskGroup task exception was not propagated because the TaskGroup body is ending with "
+                    + "KeyboardInterrupt: Boom(body)"
+            ]
+        )
+    }
+}
+
+extension TaskGroupTests {
+    /// A program's own "SystemExit": any `ExitingError` gets `KeyboardInterrupt`'s treatment.
+    struct Exit: ExitingError, CustomStringConvertible {
+        var code: Int32
+        var description: String { "Exit(\(code))" }
+    }
+
+    @Test(arguments: TaskStart.allCases)
+    func anExitingErrorOfYourOwnComesOutAloneToo(start: TaskStart) async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            start.install(on: loop)
+            do {
+                try await withLoopTaskGroup { group in
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(1))
+                        throw Exit(code: 3)
+                    }
+                    try group.createTask { () async throws -> Void in
+                        try await sleep(.seconds(2))
+                        throw Exit(code: 4)
+                    }
+                }
+                return ["returned"]
+            } catch let exit as Exit {
+                return ["threw \(exit) \(loop.now)"]
+            }
+        }
+        #expect(events == ["threw Exit(3) t=1.0s"])
     }
 }

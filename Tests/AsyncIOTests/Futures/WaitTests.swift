@@ -153,6 +153,27 @@ import Testing
         #expect(events == ["body runs in the caller: true", "threw TimeoutError t=1.0s"])
     }
 
+    /// asyncio's `wait_for(coro, timeout)` with a timeout of zero or less wraps the coroutine in a
+    /// task, cancels it before it starts and raises `TimeoutError`: the coroutine never runs.
+    @Test(arguments: [Duration.zero, .seconds(-1)])
+    func waitForAClosureWithNoTimeLeftNeverRunsIt(timeout: Duration) async throws {
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var events: [String] = []
+            do {
+                let value = try await waitFor(timeout: timeout) {
+                    events.append("body ran")
+                    return "body's value"
+                }
+                events.append("returned \(value)")
+            } catch {
+                events.append("threw \(error) \(loop.now)")
+            }
+            events.append("cancelling: \(currentTask()!.cancelling())")
+            return events
+        }
+        #expect(events == ["threw TimeoutError t=0.0s", "cancelling: 0"])
+    }
+
     // MARK: - shield
 
     @Test func cancellingTheAwaiterOfAShieldLeavesTheInnerTaskRunning() async throws {

@@ -225,6 +225,32 @@ import Testing
         #expect(log.events == ["Future exception was never retrieved: dropped"])
     }
 
+    /// asyncio's `Future.cancel()` and `Task.cancel()` clear the "never retrieved" flag before they
+    /// look at the state: cancelling a Future that already failed returns False and counts as
+    /// having looked at its exception.
+    @Test func cancellingAFailedFutureReturnsFalseAndCountsAsRetrievingItsError() async throws {
+        let log = EventLog<String>()
+        let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            loop.setExceptionHandler(recordingExceptionHandler(into: log))
+            var events: [String] = []
+            do {
+                let future = loop.createFuture(of: Int.self)
+                try future.setException(TaggedError(tag: "future, cancelled after it failed"))
+                events.append("future cancel: \(future.cancel())")
+            }
+            do {
+                let task = loop.createTask { () throws -> Int in
+                    throw TaggedError(tag: "task, cancelled after it failed")
+                }
+                try await sleep(.zero)
+                events.append("task done: \(task.isDone), cancel: \(task.cancel())")
+            }
+            return events
+        }
+        #expect(events == ["future cancel: false", "task done: true, cancel: false"])
+        #expect(log.events == [])
+    }
+
     @Test func callExceptionHandlerReachesTheInstalledHandler() async throws {
         let log = EventLog<String>()
         try await EventLoopThread.run(clock: VirtualClock()) { loop in

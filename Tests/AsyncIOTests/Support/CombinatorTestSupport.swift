@@ -1,4 +1,5 @@
 import AsyncIO
+import Testing
 
 /// An error with a name, so that stories can say which child failed.
 struct Boom: Error, Equatable, CustomStringConvertible {
@@ -18,4 +19,20 @@ func describe<Value>(_ result: Result<Value, any Error>) -> String {
 extension EventLoop {
     /// The loop's time as the story writes it: "t=1.5s".
     nonisolated var now: String { "t=\(time)" }
+}
+
+/// How the tasks of a test start. asyncio 3.14 runs its whole task-group suite twice, the second
+/// time on a loop whose task factory is `eager_task_factory` (`TestEagerTaskTaskGroup`).
+enum TaskStart: String, CaseIterable, CustomTestStringConvertible {
+    case lazy, eager
+
+    var testDescription: String { rawValue }
+
+    /// Gives `loop` the task factory this case stands for.
+    func install(on loop: isolated EventLoop) {
+        switch self {
+        case .lazy: loop.setTaskFactory(nil)
+        case .eager: loop.setTaskFactory(.eager)
+        }
+    }
 }

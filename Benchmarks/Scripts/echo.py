@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Echo servers side by side: EchoBench's modes against C, Tokio, SwiftNIO and uvloop.
+
+    Benchmarks/Scripts/echo.py [--scenarios pingpong-100,c1k] [--servers ...]
+                               [--repeats 5] [--duration 5] [--json FILE]
+
+Builds what is missing (the load generator and C server with cc, the SwiftNIO peer and EchoBench
+with swift build -c release, Tokio with cargo, uvloop into Benchmarks/.venv), then, for each
+scenario, runs every server once per repeat in a rotated order, so that a slow phase of the
+machine hits them all alike. Each server runs pinned to CPU 0, the load generator
+(Echo/echo-load.c) to CPU 1. The server's CPU time is read from /proc at the edges of the load's
+measured window, so each run also gives server CPU per message: the figure to compare where the
+load generator, not the server, is the limit (load CPU near 1.00 cores).
+
+Prints one markdown table (medians; ratios of msgs/s) and writes JSON lines (benchlib's shape) to
+--json, which chart.py draws.
+"""
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+import benchlib as b
+
+ECHO = os.path.join(b.BENCHMARKS, "Echo")
+LOAD = os.path.join(b.BUILD, "echo-load")
+C_SERVER = os.path.join(b.BUILD, "c-echo-server")
+TOKIO_DIR = os.path.join(ECHO, "tokio-echo")
+TOKIO = os.path.join(b.BUILD, "tokio", "release", "tokio-echo-server")
+DEBIAN_CRATES = "/usr/share/cargo/registry"
+
+SCENARIOS = {
+    "pingpong-1": dict(mode="pingpong", conns=1, size=64),
+    "pingpong-100": dict(mode="pingpong", conns=100, size=64),
+    "c1k": dict(mode="pingpong", conns=1000, size=64),
+    "stream-4k": dict(mode="stream", conns=50, size=4096, depth=8),
+    "idle-10k": dict(mode="idle", conns=10000, size=1),  # server memory per idle connection
+}
+
+
+def main_metric(scenario):
+    return "kib_per_conn" if SCENARIOS[scenario]["mode"] == "idle" else "msgs_per_s"
+
+PEERS = ["c-epoll", "tokio", "nio", "uvloop-protocol", "uvloop-streams"]
+OURS = ["ours-protocol", "ours-streams", "ours-sockets"]
+OPTIONAL = ["asyncio-protocol", "asyncio-streams"]  # Python's own loop, on request
+
+
+def build(names, args):
+    """Build what the named servers need; returns {name: argv with {port}}, and what failed."""
+    commands, missing = {}, {}
+    b.build_c(os.path.join(ECHO, "echo-load.c"), LOAD)
+    for name in names:
+        try:
+            if name == "c-epoll":
+                commands[name] = [b.build_c(os.path.join(ECHO, "c-echo-server.c"), C_SERVER), "{port}"]
+            elif name == "tokio":
+                commands[name] = [build_tokio(args.no_build), "{port}"]
+            elif name == "nio":
+                binary = os.path.join(b.BENCHMARKS, ".build", "release", "nio-echo-server")
+                if not args.no_build:
+                    binary = b.swift_build(b.BENCHMARKS, "nio-echo-server")
+                commands[name] = [binary, "{port}"]
+            elif name.startswith(("uvloop-", "asyncio-")):
+                python = b.venv_python(os.path.join(b.SCRIPTS, "requirements.txt"))
+                loop, mode = name.split("-", 1)
+                commands[name] = [python, os.path.join(ECHO, "asyncio_echo.py"), "{port}", mode]
+                commands[name] += ["--uvloop"] if loop == "uvloop" else []
+            elif name.startswith("ours-"):
+                binary = args.ours or os.path.join(b.REPO, ".build", "release", "EchoBench")
+                if not args.ours and not args.no_build:
+                    binary = b.swift_build(b.REPO, "EchoBench")
+                commands[name] = [binary, "--mode", name.split("-", 1)[1], "--port", "{port}"]
+            else:
+                raise SystemExit(f"unknown server {name}; known: {', '.join(PEERS + OURS + OPTIONAL)}")
+            if not os.path.exists(commands[name][0]):
+                missing[name] = f"{commands.pop(name)[0]} is not built"
+        except (subprocess.CalledProcessError, RuntimeError) as error:
+            missing[name] = str(error)
+    return commands, missing
+
+
+def build_tokio(no_build):
+    """cargo build --release; offline against Debian's crates (librust-tokio-dev) when present."""
+    if no_build:
+        return TOKIO
+    if not shutil.which("cargo"):
+        raise RuntimeError("cargo is not installed (apt-get install cargo librust-tokio-dev)")
+    argv = ["cargo", "build", "--release", "-q", "--target-dir", os.path.dirname(os.path.dirname(TOKIO))]
+    if os.path.isdir(DEBIAN_CRATES):
+        argv += ["--offline", "--config", 'source.crates-io.replace-with="debian"',
+                 "--config", f'source.debian.directory="{DEBIAN_CRATES}"']
+    b.log(f"build: (cd {os.path.relpath(TOKIO_DIR, b.REPO)} && {' '.join(argv)})")
+    subprocess.run(argv, cwd=TOKIO_DIR, check=True)
+    return TOKIO
+
+
+def run_once(argv, scenario, args, logfile):
+    """Start the server, run the load once, stop the server; returns a run's metrics."""
+    sc = SCENARIOS[scenario]
+    port = b.free_port()
+    load = [LOAD, "--port", str(port), "--mode", sc["mode"], "--conns", str(sc["conns"]),
+            "--size", str(sc["size"]), "--warmup", str(args.warmup), "--duration", str(args.duration)]
+    if "depth" in sc:
+        load += ["--depth", str(sc["depth"])]
+    with b.Server(argv, port, logfile) as server:
+        rss_before = b.rss_kib(server.pid)
+        generator = subprocess.Popen(b.pinned(b.LOAD_CPU, load), stdout=subprocess.PIPE, text=True,
+                                     stdin=subprocess.DEVNULL, preexec_fn=b.raise_fd_limit)
+        start = end = result = rss_idle = None
+        for line in generator.stdout:  # bounded: the generator ends itself (alarm)
+            if line.startswith("window-start"):
+                start = b.cpu_seconds(server.pid)
+                if sc["mode"] == "idle":  # every connection is open and has echoed a byte
+                    time.sleep(min(1.0, args.duration / 2))
+                    rss_idle = b.rss_kib(server.pid)
+            elif line.startswith("window-end"):
+                end = b.cpu_seconds(server.pid)
+            elif line.startswith("{"):
+                result = json.loads(line)
+        status = generator.wait()
+        alive = server.alive()
+    command = {"server": shlex.join(b.pinned(b.SERVER_CPU, server.argv)),
+               "load": shlex.join(b.pinned(b.LOAD_CPU, load))}
+    if result is None or start is None or end is None:
+        return {"error": f"the load generator ended with status {status} and no result"}, command
+    if sc["mode"] == "idle":
+        m = {"connected": result["connected"], "rss_before_kib": rss_before, "rss_idle_kib": rss_idle,
+             "kib_per_conn": round((rss_idle - rss_before) / result["connected"], 3) if result["connected"] else None}
+    else:
+        m = {k: result[k] for k in ("msgs_per_s", "mb_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
+                                    "max_us", "client_cpu", "msgs")}
+        window = args.duration
+        m["server_cpu"] = round((end[2] - start[2]) / window, 3)
+        m["server_user_cpu"] = round((end[0] - start[0]) / window, 3)
+        m["server_system_cpu"] = round((end[1] - start[1]) / window, 3)
+        if result["msgs"]:
+            m["server_cpu_us_per_msg"] = round((end[2] - start[2]) / result["msgs"] * 1e6, 3)
+    error = None
+    if status != 0:
+        error = (f"load generator status {status}: corrupt messages {result['corrupt_msgs']}, failed connects "
+                 f"{result['failed_connects']}, closed by the server {result['closed_by_peer']}")
+    if not alive:
+        error = "the server exited during the run"
+    return ({"metrics": m, "error": error} if error else {"metrics": m}), command
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenarios", default="pingpong-100,c1k",
+                    help=f"comma list of {', '.join(SCENARIOS)} (default: pingpong-100,c1k)")
+    ap.add_argument("--servers", default=",".join(PEERS + OURS),
+                    help=f"comma list (default: all but {', '.join(OPTIONAL)})")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--duration", type=float, default=5.0, help="measured seconds per run")
+    ap.add_argument("--warmup", type=float, default=1.0, help="seconds of load before measuring")
+    ap.add_argument("--reference", default="c-epoll", help="the server the '×' column divides by")
+    ap.add_argument("--also", default="nio", help="a second server to divide by (empty: none)")
+    ap.add_argument("--ours", help="an EchoBench binary to use instead of building one")
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=COMMAND",
+                    help="one more server, {port} replaced (repeatable): e.g. an older EchoBench to A/B")
+    ap.add_argument("--no-build", action="store_true", help="use what is built; build nothing")
+    ap.add_argument("--build-only", action="store_true", help="build everything, measure nothing")
+    ap.add_argument("--json", help="append JSON lines here")
+    ap.add_argument("--logdir", default="/tmp/echo-bench-logs", help="server output goes here")
+    args = ap.parse_args()
+
+    scenarios = args.scenarios.split(",")
+    for s in scenarios:
+        if s not in SCENARIOS:
+            raise SystemExit(f"unknown scenario {s}")
+    b.raise_fd_limit()
+    commands, missing = build([n for n in args.servers.split(",") if n], args)
+    for extra in args.extra:
+        name, _, command = extra.partition("=")
+        if not command or "{port}" not in command:
+            raise SystemExit(f"--extra {extra!r}: expected NAME=COMMAND with {{port}} in it")
+        commands[name] = shlex.split(command)
+    for name, why in missing.items():
+        b.log(f"skip {name}: {why}")
+    if args.build_only:
+        return 1 if missing else 0
+    os.makedirs(args.logdir, exist_ok=True)
+    names = list(commands)
+    context = dict(date=b.today(), commit=b.commit(), machine=b.machine())
+    recorder = b.Recorder(args.json)
+    summaries = []
+    for scenario in scenarios:
+        runs = {name: [] for name in names}
+        for repeat, name in b.interleaved(names, args.repeats):
+            logfile = os.path.join(args.logdir, f"{name}.log")
+            try:
+                run, command = run_once(commands[name], scenario, args, logfile)
+            except RuntimeError as error:
+                run, command = {"error": str(error)}, {"server": shlex.join(commands[name])}
+            record = dict(context, bench="echo", kind="run", scenario=scenario, server=name, repeat=repeat,
+                          command=command, metrics=run.get("metrics", {}), **({"error": run["error"]} if "error" in run else {}))
+            recorder.add(record)
+            runs[name].append(record)
+            m = record["metrics"]
+            b.log(f"[{scenario}] #{repeat} {name}: " + ", ".join(f"{k} {v}" for k, v in m.items() if k in (
+                "msgs_per_s", "server_cpu_us_per_msg", "client_cpu", "kib_per_conn")) +
+                (f" ERROR {run['error']}" if "error" in run else ""))
+        summaries += [b.summarize("echo", scenario, name, runs[name], main_metric(scenario), context)
+                      for name in names]
+    b.add_ratios(summaries)
+    for s in summaries:
+        recorder.add(s)
+    print_table(summaries, args)
+    print()
+    for s in summaries:
+        print(json.dumps(s, sort_keys=True))
+    return 1 if missing or any(s.get("errors") for s in summaries) else 0
+
+
+def print_table(summaries, args):
+    """One markdown table of the load scenarios, and one of idle memory if that ran."""
+    also = [a for a in [args.also] if a]
+
+    def ratio(s, other, metric):
+        ref = next((r for r in summaries if r["scenario"] == s["scenario"] and r["server"] == other), None)
+        mine, theirs = s["metrics"].get(metric), ref and ref["metrics"].get(metric)
+        return mine / theirs if mine and theirs else None
+
+    def name(s):
+        shown = f"**{s['server']}**" if s["server"].startswith("ours") else s["server"]
+        return shown + (f" ({len(s['errors'])} failed runs)" if s.get("errors") else "")
+
+    if summaries:
+        print(f"Echo servers, {summaries[0]['date']} at {summaries[0]['commit']}: medians of {args.repeats} "
+              f"interleaved runs of {args.duration:g} s (after {args.warmup:g} s of warm-up), server on CPU "
+              f"{b.SERVER_CPU}, load on CPU {b.LOAD_CPU}.")
+    load = [s for s in summaries if s["main_metric"] == "msgs_per_s"]
+    if load:
+        headers = (["scenario", "server", "msgs/s", f"× {args.reference}"] + [f"× {a}" for a in also] +
+                   ["p50 µs", "p99 µs", "server CPU µs/msg", f"CPU/msg × {args.reference}", "load CPU cores",
+                    "runs, k msgs/s"])
+        rows = [[s["scenario"], name(s), b.fmt(s["metrics"].get("msgs_per_s"))] +
+                [b.fmt(ratio(s, other, "msgs_per_s"), 2) for other in [args.reference] + also] +
+                [b.fmt(s["metrics"].get("p50_us")), b.fmt(s["metrics"].get("p99_us")),
+                 b.fmt(s["metrics"].get("server_cpu_us_per_msg"), 2),
+                 b.fmt(ratio(s, args.reference, "server_cpu_us_per_msg"), 2), b.fmt(s["metrics"].get("client_cpu"), 2),
+                 ", ".join(f"{v / 1000:.0f}" for v in s["runs"].get("msgs_per_s", []) if v is not None)]
+                for s in load]
+        print()
+        print(b.markdown_table(headers, rows, left=2))
+    idle = [s for s in summaries if s["main_metric"] == "kib_per_conn"]
+    if idle:
+        headers = ["scenario", "server", "KiB per idle connection", f"× {args.reference}", "RSS before, KiB",
+                   "RSS with connections, KiB", "connected"]
+        rows = [[s["scenario"], name(s), b.fmt(s["metrics"].get("kib_per_conn"), 2),
+                 b.fmt(ratio(s, args.reference, "kib_per_conn"), 2), b.fmt(s["metrics"].get("rss_before_kib")),
+                 b.fmt(s["metrics"].get("rss_idle_kib")), b.fmt(s["metrics"].get("connected"))] for s in idle]
+        print()
+        print(b.markdown_table(headers, rows, left=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+import Foundation
+import Glibc
+import Testing
+
+/// HTTPGet against `python3 -m http.server` on a free port of 127.0.0.1.
+struct HTTPGetSmokeTests {
+    /// `python3 -m http.server` serving a temporary directory, stopped by its PID when dropped.
+    final class FileServer {
+        let process = Process()
+        let root: URL
+        let port: Int
+
+        init(files: [String: String]) throws {
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("httpget-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            for (name, text) in files {
+                try text.write(to: root.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            }
+            // A port that was free a moment ago; http.server binds it right away.
+            let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(probe, $0, length) == 0 && getsockname(probe, $0, &length) == 0
+                }
+            }
+            close(probe)
+            port = Int(UInt16(bigEndian: address.sin_port))
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", root.path,
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait (at most 20 s) until it accepts connections.
+            for _ in 0..<1000 {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                    }
+                }
+                close(fd)
+                if connected { return }
+                usleep(20_000)
+            }
+            throw POSIXError(.ETIMEDOUT)
+        }
+
+        deinit {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(at: root)
+        }
+    }
+
+    @Test func httpGetPrintsStatusHeadersAndBody() async throws {
+        let server = try FileServer(files: ["hello.txt": "hello from the file server\n"])
+        let get = try ExampleProcess("HTTPGet", arguments: ["http://127.0.0.1:\(server.port)/hello.txt"])
+        #expect(try await get.waitForExit(seconds: 60) == .exited(0))
+        let printed = get.printed
+        #expect(printed.hasPrefix("HTTP/1.0 200 OK\r\n"))
+        #expect(printed.contains("Content-Length: 27\r\n"))
+        #expect(printed.hasSuffix("\r\n\r\nhello from the file server\n"))
+    }
+
+    @Test func httpGetFailsClearlyOnErrors() async throws {
+        let server = try FileServer(files: [:])
+        let missing = try ExampleProcess("HTTPGet", arguments: ["http://127.0.0.1:\(server.port)/missing"])
+        #expect(try await missing.waitForExit(seconds: 60) == .exited(0))
+        #expect(missing.printed.hasPrefix("HTTP/1.0 404 File not found\r\n"))
+        let tls = try ExampleProcess("HTTPGet", arguments: ["https://127.0.0.1:\(server.port)/"])
+        #expect(try await tls.waitForExit(seconds: 60) == .exited(1))
+        let usage = try ExampleProcess("HTTPGet", arguments: [])
+        #expect(try await usage.waitForExit(seconds: 60) == .exited(2))
+    }
+}
