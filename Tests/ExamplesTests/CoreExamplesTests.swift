@@ -4,14 +4,14 @@ import Testing
 @Suite struct CoreExamplesTests {
     @Test func helloPrintsHelloOncePerSecondAndStopsAfterTheCountGiven() async throws {
         let hello = try ExampleProcess("Hello", arguments: ["2"])
-        let exit = try await hello.waitForExit(seconds: 10)
+        let exit = try await hello.waitForExit(seconds: 60)
         #expect(exit == .exited(0))
         #expect(hello.printed == "hello!\nhello!\n")
     }
 
     @Test func undoingCallbacksAwaitsCallbackAPIsFromTheLoopAndFromAThread() async throws {
         let program = try ExampleProcess("UndoingCallbacks", arguments: [])
-        let exit = try await program.waitForExit(seconds: 10)
+        let exit = try await program.waitForExit(seconds: 60)
         #expect(exit == .exited(0))
         #expect(
             program.printed.split(separator: "\n") == [

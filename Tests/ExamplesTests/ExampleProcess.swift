@@ -14,6 +14,8 @@ final class ExampleProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var output = ""
     private var exitStatus: Int32?
+    /// The reader thread saw the end of the child's output.
+    private var outputEnded = false
 
     init(_ name: String, arguments: [String]) throws {
         let testExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -22,7 +24,10 @@ final class ExampleProcess: @unchecked Sendable {
             Bundle.main.bundleURL,
             Bundle.main.bundleURL.deletingLastPathComponent(),
         ].map { $0.appendingPathComponent(name).path }
-        let path = candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+        // An absolute path (a peer such as /usr/bin/env python3) is used as it is.
+        let path =
+            name.hasPrefix("/")
+            ? name : candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
 
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
@@ -65,6 +70,9 @@ final class ExampleProcess: @unchecked Sendable {
                 lock.unlock()
             }
             close(readFD)
+            lock.lock()
+            outputEnded = true
+            lock.unlock()
         }
         thread.start()
     }
@@ -121,10 +129,17 @@ final class ExampleProcess: @unchecked Sendable {
     }
 
     /// Waits (up to `seconds`) for the process to end; nil (after a SIGKILL) if it did not.
+    ///
+    /// It also waits (within the same deadline) until its output was read to the end, so that
+    /// `printed` is complete when this returns: the child's exit can be seen before the reader
+    /// thread has drained the pipe.
     func waitForExit(seconds: Double = 10) async throws -> Exit? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let status = reap(block: false) {
+                while Date() < deadline && !lock.withLock({ outputEnded }) {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
                 let signal = status & 0x7F
                 return signal == 0 ? .exited((status >> 8) & 0xFF) : .signalled(signal)
             }

@@ -5,10 +5,22 @@ import Testing
 /// HTTPGet against `python3 -m http.server` on a free port of 127.0.0.1.
 struct HTTPGetSmokeTests {
     /// `python3 -m http.server` serving a temporary directory, stopped by its PID when dropped.
-    final class FileServer {
-        let process = Process()
+    ///
+    /// Spawned as an `ExampleProcess` (posix_spawn, reaped by its own PID), not with Foundation's
+    /// `Process`, whose reaper also collects the exit statuses of other tests' children.
+    final class FileServer: @unchecked Sendable {
+        // SAFETY (for @unchecked Sendable): every property is set in init and never changed.
+        let server: ExampleProcess
         let root: URL
         let port: Int
+
+        /// Starts the server on a thread of its own (the wait for its port blocks), keeping Swift's
+        /// few cooperative threads free for the tests that run in parallel.
+        static func start(files: [String: String]) async throws -> FileServer {
+            try await withCheckedThrowingContinuation { continuation in
+                Thread { continuation.resume(with: Result { try FileServer(files: files) }) }.start()
+            }
+        }
 
         init(files: [String: String]) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("httpget-\(UUID().uuidString)")
@@ -29,13 +41,12 @@ struct HTTPGetSmokeTests {
             }
             close(probe)
             port = Int(UInt16(bigEndian: address.sin_port))
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", root.path,
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            server = try ExampleProcess(
+                "/usr/bin/env",
+                arguments: [
+                    "python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", root.path,
+                ]
+            )
             // Wait (at most 20 s) until it accepts connections.
             for _ in 0..<1000 {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -53,14 +64,14 @@ struct HTTPGetSmokeTests {
         }
 
         deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            // The process object lives until its output ends: end the server first.
+            server.send(SIGKILL)
             try? FileManager.default.removeItem(at: root)
         }
     }
 
     @Test func httpGetPrintsStatusHeadersAndBody() async throws {
-        let server = try FileServer(files: ["hello.txt": "hello from the file server\n"])
+        let server = try await FileServer.start(files: ["hello.txt": "hello from the file server\n"])
         let get = try ExampleProcess("HTTPGet", arguments: ["http://127.0.0.1:\(server.port)/hello.txt"])
         #expect(try await get.waitForExit(seconds: 60) == .exited(0))
         let printed = get.printed
@@ -70,7 +81,7 @@ struct HTTPGetSmokeTests {
     }
 
     @Test func httpGetFailsClearlyOnErrors() async throws {
-        let server = try FileServer(files: [:])
+        let server = try await FileServer.start(files: [:])
         let missing = try ExampleProcess("HTTPGet", arguments: ["http://127.0.0.1:\(server.port)/missing"])
         #expect(try await missing.waitForExit(seconds: 60) == .exited(0))
         #expect(missing.printed.hasPrefix("HTTP/1.0 404 File not found\r\n"))

@@ -29,7 +29,7 @@ struct ClientSessionTests {
 
     @Test
     func getReturnsStatusHeadersAndBody() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -52,7 +52,7 @@ struct ClientSessionTests {
 
     @Test
     func sequentialRequestsShareOneKeepAliveConnection() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -65,7 +65,7 @@ struct ClientSessionTests {
 
     @Test
     func concurrentRequestsRespectThePerHostLimit() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession(limitPerHost: 2)
@@ -80,7 +80,7 @@ struct ClientSessionTests {
 
     @Test
     func ipv6LiteralHost() async throws {
-        let server = try PeerProcess.faultServer(ipv6: true)
+        let server = try await PeerProcess.faultServer(ipv6: true)
         let base = "http://[::1]:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -94,7 +94,7 @@ struct ClientSessionTests {
 
     @Test
     func chunkedAndCloseDelimitedBodies() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -117,7 +117,7 @@ struct ClientSessionTests {
             var name: String
             var n: Int
         }
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession(headers: [.acceptLanguage: "fr"])
@@ -166,7 +166,7 @@ struct ClientSessionTests {
 
     @Test
     func jsonChecksTheContentTypeAndTextTheCharset() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -188,7 +188,7 @@ struct ClientSessionTests {
 
     @Test
     func theBodyStreamsWithBackpressure() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -225,7 +225,7 @@ struct ClientSessionTests {
         _ path: String,
         _ error: ClientError
     ) async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -241,7 +241,7 @@ struct ClientSessionTests {
 
     @Test
     func aBodyCutShortIsAPayloadError() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -254,7 +254,7 @@ struct ClientSessionTests {
 
     @Test
     func bytesAfterTheResponseMeanTheConnectionIsNotReused() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -267,7 +267,7 @@ struct ClientSessionTests {
 
     @Test
     func aKeepAliveConnectionTheServerDroppedIsRetriedForIdempotentRequestsOnly() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -284,7 +284,7 @@ struct ClientSessionTests {
 
     @Test
     func timeoutsAreTypedAndCloseTheConnection() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -307,7 +307,7 @@ struct ClientSessionTests {
 
     @Test
     func waitingForAConnectionIsBoundedByTheConnectTimeout() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession(limit: 1)
@@ -326,7 +326,7 @@ struct ClientSessionTests {
 
     @Test
     func cancellingAReadMidResponseClosesTheConnection() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -360,7 +360,7 @@ struct ClientSessionTests {
 
     @Test
     func redirectsAreFollowedWithTheRightMethod() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -405,7 +405,7 @@ struct ClientSessionTests {
 
     @Test
     func aCrossOriginRedirectDropsAuthorization() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
             defer { session.close() }
@@ -422,7 +422,7 @@ struct ClientSessionTests {
 
     @Test
     func cookiesAreKeptPerSession() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -472,7 +472,7 @@ struct ClientSessionTests {
 
     @Test
     func raiseForStatusAndBaseURL() async throws {
-        let server = try PeerProcess.faultServer()
+        let server = try await PeerProcess.faultServer()
         try await EventLoopThread.run { loop in
             let session = try ClientSession(baseURL: "http://127.0.0.1:\(server.port)/", raiseForStatus: true)
             defer { session.close() }

@@ -25,7 +25,7 @@ struct RealServerTests {
     func pythonHTTPServer() async throws {
         let root = try Self.site()
         defer { try? FileManager.default.removeItem(at: root) }
-        let server = try PeerProcess.pythonHTTPServer(serving: root)
+        let server = try await PeerProcess.pythonHTTPServer(serving: root)
         let base = "http://127.0.0.1:\(server.port)"
         try await EventLoopThread.run { loop in
             let session = try ClientSession()
@@ -51,7 +51,7 @@ struct RealServerTests {
     func nginxKeepAliveHeadAndConcurrency() async throws {
         let root = try Self.site()
         defer { try? FileManager.default.removeItem(at: root) }
-        let server = try PeerProcess.nginx(
+        let server = try await PeerProcess.nginx(
             root: root,
             extraConfig: "location /moved { return 301 /index.html; } location /gone { return 410; }"
         )
