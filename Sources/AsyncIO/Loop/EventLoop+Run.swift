@@ -1,13 +1,14 @@
 // Theory of operation
 //
-// One iteration of the loop (`LoopCore.runOnce`, the only place callbacks and task steps run) is
-// asyncio's `_run_once`:
+// One iteration of the loop (`LoopCore.runOnce`, below: the only place callbacks and task steps run)
+// is asyncio's `_run_once`:
 //
 //   1. Decide how long to block: not at all if something is ready, a stop is pending, or another
 //      thread queued work; else until the earliest live timer; else forever.
 //   2. `epoll_wait` (nanosecond timeout through `epoll_pwait2`), then dispatch each ready fd inline:
-//      a transport reads and calls its protocol at once, as libuv and SwiftNIO do. The wake-up
-//      eventfd is drained here.
+//      the selector finds the event's registration in its table (`Selector/Selector.swift`), and a
+//      transport reads and calls its protocol at once, as libuv and SwiftNIO do. The selector drains
+//      the wake-up eventfd (`Loop/Wakeup.swift`).
 //   3. Move what other threads queued (`callSoonThreadSafe`, jobs enqueued from other threads) into
 //      the ready queue.
 //   4. Move every timer due by now into the ready queue, in (deadline, sequence) order.
@@ -73,7 +74,7 @@ extension EventLoop {
     }
 
     /// Closes the loop: drops what is still scheduled, reports tasks still pending, releases the
-    /// epoll and eventfd descriptors and shuts the default executor down without waiting.
+    /// epoll descriptor and shuts the default executor down without waiting.
     ///
     /// Closing twice does nothing. Mirrors `loop.close()`.
     /// - Throws: `AsyncIOError.loopState` if the loop is running.
@@ -108,5 +109,185 @@ extension EventLoop {
     private nonisolated func exitRun() {
         runningLoopSlot.value = nil
         core.releaseThread()
+    }
+}
+
+// MARK: - One iteration
+
+extension LoopCore {
+    /// Runs iterations until `stop()` is requested. Loop thread only.
+    ///
+    /// A stop requested before the call is honoured after one iteration, as asyncio does (and so a
+    /// `stop()` from another thread that races with the start of the run is never lost).
+    func runUntilStopped() {
+        while true {
+            runOnce()
+            if stopRequested.load(ordering: .relaxed) { break }
+        }
+        stopRequested.store(false, ordering: .relaxed)
+    }
+
+    /// One iteration; see the theory of operation at the top of this file.
+    func runOnce() {
+        counters.bump(.iterations)
+        // 1. How long may we block? Not at all if work is ready, a stop is pending, or another
+        //    thread has queued something; otherwise until the earliest timer (or forever, -1).
+        //    nil: do not poll at all this time.
+        let stopping = stopRequested.load(ordering: .relaxed)
+        let hasWork = !ready.isEmpty
+        let timeout: Int64?
+        if hasWork && itemsSincePoll < Self.itemsBetweenPolls && !stopping {
+            // Work is ready and I/O was polled recently: skip the syscall this time (Tokio polls
+            // its driver every 61 scheduler ticks for the same reason). A task switch through a
+            // Future then costs no syscall, and I/O still waits at most a few dozen entries.
+            timeout = nil
+        } else if hasWork || stopping || inboxPending.load(ordering: .relaxed) {
+            timeout = 0
+        } else if let deadline = earliestTimerDeadline() {
+            let now = clock.now().nanoseconds
+            let jumped = deadline > now && clock.jump(to: LoopInstant(nanoseconds: deadline))
+            timeout = deadline <= now || jumped ? 0 : deadline - now
+        } else {
+            timeout = -1
+        }
+
+        // 2. Block in epoll, then dispatch readiness inline.
+        if let timeout {
+            itemsSincePoll = 0
+            do {
+                try selector.wait(timeoutNanoseconds: timeout) { registration, events in
+                    dispatch(registration, events)
+                }
+            } catch {
+                reportException(message: "selector wait failed", error: error)
+            }
+        }
+
+        // 3. What other threads queued while we were blocked runs in this iteration.
+        drainInbox()
+
+        // 4. Move due timers to the ready queue, in deadline order (ties: scheduling order).
+        let now = clock.now().nanoseconds
+        while let handle = timers.popDue(now: now) { ready.append(.handle(handle)) }
+        _ = timers.compactIfMostlyCancelled()  // dropped here, once the queue's access ended
+
+        // 5. Run exactly what is ready now; what these schedule runs in the next iteration.
+        var remaining = ready.count
+        itemsSincePoll &+= remaining
+        if debug {
+            while remaining > 0, let item = ready.popFirst() {
+                remaining -= 1
+                runTimed(item)
+            }
+        } else {
+            while remaining > 0, let item = ready.popFirst() {
+                remaining -= 1
+                ready.prefetch(at: Self.prefetchDistance)
+                switch item {
+                case .job(let job): run(job, role: .serial)
+                case .taskJob(let job): run(job, role: .task)
+                case .handle(let handle): runHandle(handle)
+                case .resume(let continuation): resumeInPlace(continuation)
+                }
+            }
+        }
+    }
+
+    /// The earliest deadline among live timers, dropping cancelled ones found at the front (each
+    /// after the timer queue's access ended: a closure's deinit may schedule again).
+    private func earliestTimerDeadline() -> Int64? {
+        while let (deadline, isCancelled) = timers.first {
+            guard isCancelled else { return deadline }
+            _ = timers.removeFirst()  // dropped here, once the queue's access ended
+            timers.noteCancelledRemoved()
+        }
+        return nil
+    }
+
+    /// Resumes a task that yielded and runs its next step at once, in the entry's queue position
+    /// (asyncio's `sleep(0)` puts the task's step behind what was scheduled before it, ahead of
+    /// what was scheduled after). Costs one job, like any resumption.
+    private func resumeInPlace(_ continuation: UnsafeContinuation<Void, Never>) {
+        runJobEnqueued { continuation.resume() }
+    }
+
+    /// Runs a handle taken from the ready queue. Its callback is moved out, not copied: a handle
+    /// runs once, and the move saves a retain and a release of the closure per callback.
+    @inline(__always)
+    private func runHandle(_ handle: Handle) {
+        guard let callback = handle.callback.take() else {
+            // Cancelled on the loop thread before it ran; a timer's cancellation was counted.
+            if handle.deadline != .min { timers.noteCancelledRemoved() }
+            return
+        }
+        guard !handle.isCancelled else { return }
+        call(callback, of: handle)
+    }
+
+    /// Runs a reader's or writer's handle, which stays registered for the next readiness.
+    private func runIOHandle(_ handle: Handle) {
+        guard !handle.isCancelled, let callback = handle.callback else { return }
+        call(callback, of: handle)
+    }
+
+    @inline(__always)
+    private func call(_ callback: () throws -> Void, of handle: Handle) {
+        do {
+            try callback()
+        } catch {
+            reportException(message: "Exception in callback", error: error, handle: handle)
+        }
+    }
+
+    private func runTimed(_ item: ReadyItem) {
+        let start = MonotonicClock.shared.now()
+        let what: String
+        switch item {
+        case .job(let job):
+            what = "a task step"
+            run(job, role: .serial)
+        case .taskJob(let job):
+            what = "a task step"
+            run(job, role: .task)
+        case .handle(let handle):
+            what = handle.description
+            runHandle(handle)
+        case .resume(let continuation):
+            what = "a task step after sleep(0)"
+            resumeInPlace(continuation)
+        }
+        let elapsed = MonotonicClock.shared.now() - start
+        if elapsed >= slowCallbackDuration {
+            let logger = loggerBox.withLock { $0 }
+            logger.warning("Executing \(what) took \(elapsed)")
+        }
+    }
+
+    /// Calls what is registered for a ready descriptor: its handler (a transport), or its reader
+    /// and writer callbacks. The selector passes only registrations still live.
+    private func dispatch(_ registration: IORegistration, _ events: SelectorEvents) {
+        if let handler = registration.handler {
+            handler.ioReady(events)
+            return
+        }
+        if events.contains(.readable), let reader = registration.reader {
+            runIOHandle(reader)
+        }
+        // The reader may have removed the registration; look again before calling the writer.
+        if events.contains(.writable), selector.existingRegistration(for: registration.fd) === registration,
+            let writer = registration.writer
+        {
+            runIOHandle(writer)
+        }
+        // Readiness nobody waits for: a socket's finished wait left its interest armed
+        // (EventLoop+SocketWaits.swift). Disarm it, or level-triggered epoll reports it on every poll.
+        var unattended = events.intersection(registration.interest)
+        if registration.reader != nil { unattended.remove(.readable) }
+        if registration.writer != nil { unattended.remove(.writable) }
+        if !unattended.isEmpty, selector.existingRegistration(for: registration.fd) === registration,
+            registration.handler == nil
+        {
+            try? selector.updateInterest(registration, to: registration.interest.subtracting(unattended))
+        }
     }
 }

@@ -1,5 +1,17 @@
 import CAsyncIOShims
 
+/// What the ready queue holds: a Swift job (a task's next slice), a scheduled callback, or a task
+/// that yielded (`sleep(.zero)`), resumed at its place in the queue.
+enum ReadyItem: Sendable {
+    /// A job enqueued on the loop as serial executor: it continues code isolated to the loop.
+    case job(UnownedJob)
+    /// A job enqueued on the loop as task executor: it continues nonisolated code of a task that
+    /// prefers the loop.
+    case taskJob(UnownedJob)
+    case handle(Handle)
+    case resume(UnsafeContinuation<Void, Never>)
+}
+
 /// The loop's ready queue: a ring buffer of `ReadyItem`s, FIFO, that grows by doubling and never
 /// shrinks.
 ///

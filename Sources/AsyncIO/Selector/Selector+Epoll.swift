@@ -2,7 +2,7 @@
 //
 // Some facts about epoll this file relies on (after trio's `_io_epoll.py`):
 // - Registration is per file *description*, keyed by fd. We register each fd once and change its
-//   interest with EPOLL_CTL_MOD; the loop keeps one registration object per fd.
+//   interest with EPOLL_CTL_MOD; the selector keeps one registration object per fd (`Selector.swift`).
 // - We use level-triggered mode. A transport that reads only part of what is buffered (it reads
 //   at most one buffer per readiness, for fairness between connections) is told again on the next
 //   iteration without a syscall of its own. Edge-triggered would save an epoll_ctl when interest
@@ -12,8 +12,9 @@
 // - EPOLLRDHUP tells that the peer shut down its write side; we ask for it (with read interest
 //   only, since it is level-triggered) so a half-closed connection is noticed even when no data
 //   comes with it.
-// - The 64-bit user data carries a token (fd plus a generation) so an event for an fd that was
-//   closed and reused within one batch is recognised as stale and dropped.
+// - The 64-bit user data carries the selector's token (fd plus a generation) so an event for an fd
+//   that was closed and reused within one batch is recognised as stale and dropped (by the
+//   selector).
 // - `epoll_pwait2` takes a timespec, so timers keep nanosecond precision; on kernels without it
 //   the shim falls back to `epoll_wait`, rounding the timeout up to the next millisecond so that
 //   timers are never woken early.
@@ -21,7 +22,11 @@
 import CAsyncIOShims
 import Glibc
 
-final class EpollSelector: Selector {
+/// The backend this platform's selector uses (Linux). The loop and the selector name no backend.
+typealias PlatformSelectorBackend = EpollBackend
+
+/// epoll.
+final class EpollBackend: SelectorBackend {
     let epollFD: Int32
     private let capacity = 1024
     // SAFETY: allocated once with `capacity` elements, freed in deinit, only used on the loop thread.
@@ -65,6 +70,7 @@ final class EpollSelector: Selector {
         }
     }
 
+    @inline(__always)
     func wait(timeoutNanoseconds: Int64, _ body: (UInt64, SelectorEvents) -> Void) throws(SystemError) {
         let ready = casyncio_epoll_wait(epollFD, events, Int32(capacity), timeoutNanoseconds)
         if ready < 0 {

@@ -114,7 +114,7 @@ extension EventLoop {
     /// asyncio would make only to get EAGAIN (most of them, in a request/response exchange).
     nonisolated func isKnownDrained(_ socket: Socket) -> Bool {
         guard let waits = socket.waits, waits.drained, waits.core === core else { return false }
-        return core.existingRegistration(for: waits.registration.fd) === waits.registration
+        return core.selector.existingRegistration(for: waits.registration.fd) === waits.registration
             && waits.registration.interest.contains(.readable)
     }
 
@@ -131,20 +131,22 @@ extension EventLoop {
         _ fd: Int32,
         events: SelectorEvents
     ) throws -> IORegistration {
-        if let waits = socket.waits, waits.core === core, core.existingRegistration(for: fd) === waits.registration {
+        if let waits = socket.waits, waits.core === core,
+            core.selector.existingRegistration(for: fd) === waits.registration
+        {
             let registration = waits.registration
             if !registration.interest.contains(events) {
-                try core.updateInterest(registration, to: registration.interest.union(events))
+                try core.selector.updateInterest(registration, to: registration.interest.union(events))
             }
             return registration
         }
         // Released from another loop, or dropped by this one (disarmed, or taken by `addReader`).
         socket.releaseWaits()
-        let registration = core.registration(for: fd)
+        let registration = core.selector.registration(for: fd)
         guard registration.handler == nil else {
             throw TransportError.invalidValue("File descriptor \(fd) is used by transport")
         }
-        try core.updateInterest(registration, to: registration.interest.union(events))
+        try core.selector.updateInterest(registration, to: registration.interest.union(events))
         socket.waits = SocketWaits(core: core, registration: registration)
         return registration
     }
@@ -161,12 +163,12 @@ extension Socket {
         self.waits = nil
         let core = waits.core
         guard core.isOnLoopThread,
-            core.existingRegistration(for: waits.registration.fd) === waits.registration
+            core.selector.existingRegistration(for: waits.registration.fd) === waits.registration
         else { return }
         let registration = waits.registration
         registration.reader = nil
         registration.writer = nil
-        try? core.updateInterest(registration, to: [])
+        try? core.selector.updateInterest(registration, to: [])
         waits.reading?.point.wake()
         waits.writing?.point.wake()
     }

@@ -34,7 +34,7 @@ extension EventLoop {
 
     private func watch(_ fd: Int32, events: SelectorEvents, callback: @escaping () -> Void) throws {
         guard fd >= 0 else { throw SystemError(call: "add_reader", errno: EBADF) }
-        let registration = core.registration(for: fd)
+        let registration = core.selector.registration(for: fd)
         guard registration.handler == nil else {
             throw TransportError.invalidValue("File descriptor \(fd) is used by transport")
         }
@@ -47,21 +47,23 @@ extension EventLoop {
             registration.writer = handle
         }
         do {
-            try core.updateInterest(registration, to: registration.interest.union(events))
+            try core.selector.updateInterest(registration, to: registration.interest.union(events))
         } catch {
             if events == .readable { registration.reader = nil } else { registration.writer = nil }
-            if registration.interest.isEmpty { try? core.updateInterest(registration, to: []) }
+            if registration.interest.isEmpty { try? core.selector.updateInterest(registration, to: []) }
             throw error
         }
     }
 
     private func unwatch(_ fd: Int32, events: SelectorEvents) -> Bool {
-        guard let registration = core.existingRegistration(for: fd), registration.handler == nil else { return false }
+        guard let registration = core.selector.existingRegistration(for: fd), registration.handler == nil else {
+            return false
+        }
         let handle = events == .readable ? registration.reader : registration.writer
         guard let handle else { return false }
         handle.cancel()
         if events == .readable { registration.reader = nil } else { registration.writer = nil }
-        try? core.updateInterest(registration, to: registration.interest.subtracting(events))
+        try? core.selector.updateInterest(registration, to: registration.interest.subtracting(events))
         return true
     }
 }

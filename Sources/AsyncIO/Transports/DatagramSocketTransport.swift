@@ -5,28 +5,26 @@
 // as a borrowed `Span` with the sender's address. `sendTo` calls `sendto` at once when nothing is
 // queued; a datagram the kernel refuses with EAGAIN is queued whole and sent on writability.
 // Kernel errors on a send or a receive (ECONNREFUSED from an ICMP port-unreachable on a connected
-// endpoint, say) go to `errorReceived` and the endpoint stays open, as asyncio does.
+// endpoint, say) go to `errorReceived` and the endpoint stays open, as asyncio does. Closing and
+// interest are `SelectorTransport`'s, as for stream sockets.
 import CAsyncIOShims
 import DequeModule
 import Glibc
 
-final class DatagramSocketTransport: DatagramTransport, IOHandler {
+final class DatagramSocketTransport: DatagramTransport, SelectorTransport {
     let loop: EventLoop
-    private var fd: Int32
+    var selectorState: SelectorTransportState
     private var proto: (any DatagramProtocol)?
     /// The connected remote address, if the endpoint was created with one.
     private let remote: SocketAddress?
     private var queue = Deque<(bytes: [UInt8], address: SocketAddress?)>()
     private(set) var writeBufferSize = 0
     private var flow = WriteFlowControl()
-    private var interest: SelectorEvents = []
-    private(set) var isClosing = false
-    private var lostScheduled = false
     private var sendsAfterLost = 0
 
     init(loop: EventLoop, fd: Int32, proto: any DatagramProtocol, remote: SocketAddress?) {
         self.loop = loop
-        self.fd = fd
+        selectorState = SelectorTransportState(fd: fd)
         self.proto = proto
         self.remote = remote
     }
@@ -36,7 +34,7 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
     }
 
     func start(loop: isolated EventLoop) {
-        loop.core.dropStaleRegistration(for: fd)
+        loop.core.selector.dropStaleRegistration(for: fd)
         proto?.connectionMade(self, loop: loop)
         updateInterest()
     }
@@ -105,10 +103,7 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
         if flow.shouldResume(size: writeBufferSize) { proto?.resumeWriting(loop: loop) }
         guard queue.isEmpty else { return }
         updateInterest()
-        if isClosing && !lostScheduled {
-            lostScheduled = true
-            callConnectionLost(nil, loop: loop)
-        }
+        loseConnectionIfClosing(loop: loop)
     }
 
     /// One `sendto` (or `send` on a connected endpoint); returns 0 or the errno.
@@ -158,68 +153,29 @@ final class DatagramSocketTransport: DatagramTransport, IOHandler {
         }
     }
 
-    // MARK: - Interest and closing
+    // MARK: - Interest and closing (SelectorTransport)
 
-    private func updateInterest() {
+    var desiredInterest: SelectorEvents {
+        guard !lostScheduled else { return [] }
         var wanted: SelectorEvents = []
-        if !lostScheduled {
-            if !isClosing { wanted.insert(.readable) }
-            if !queue.isEmpty { wanted.insert(.writable) }
-        }
-        guard wanted != interest, fd >= 0 else { return }
-        let core = loop.core
-        let registration = core.registration(for: fd)
-        registration.handler = wanted.isEmpty ? nil : self
-        do {
-            try core.updateInterest(registration, to: wanted)
-            interest = wanted
-        } catch {
-            interest = []
-            registration.handler = nil
-            core.reportException(message: "Fatal error: cannot watch datagram socket \(fd)", error: error)
-            abort()
-        }
+        if !isClosing { wanted.insert(.readable) }
+        if !queue.isEmpty { wanted.insert(.writable) }
+        return wanted
     }
 
-    func close() {
-        guard !isClosing else { return }
-        isClosing = true
-        updateInterest()
-        if queue.isEmpty && !lostScheduled {
-            lostScheduled = true
-            scheduleConnectionLost(nil)
-        }
-    }
+    var isWriteQueueEmpty: Bool { queue.isEmpty }
 
-    func abort() {
-        guard !lostScheduled else { return }
+    func dropWriteQueue() {
         queue.removeAll()
         writeBufferSize = 0
-        isClosing = true
-        lostScheduled = true
-        updateInterest()
-        scheduleConnectionLost(nil)
-    }
-
-    private func scheduleConnectionLost(_ error: (any Error)?) {
-        let core = loop.core
-        core.callSoon(
-            Handle(core: core) { [self] in
-                loop.runIsolated(self) { transport, loop in transport.callConnectionLost(error, loop: loop) }
-            }
-        )
     }
 
     /// Tells the protocol, then closes the socket (still open during `connectionLost`, as in
     /// asyncio, so `extraInfo` can be read there). Runs once.
-    private func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
+    func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
         let proto = self.proto
         self.proto = nil
-        interest = []
         proto?.connectionLost(error, loop: loop)
-        if fd >= 0 {
-            loop.core.closeDescriptor(fd, ownedBy: self)
-            fd = -1
-        }
+        releaseDescriptor(loop: loop)
     }
 }

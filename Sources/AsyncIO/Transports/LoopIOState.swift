@@ -26,22 +26,3 @@ final class LoopIOState {
         signals?.release()
     }
 }
-
-extension LoopCore {
-    /// Forgets what the loop remembers about `fd` from a previous owner of the number.
-    ///
-    /// A descriptor closed while a reader or writer was registered for it (a `Socket` closed
-    /// during `sockRecv`, say) leaves its registration behind; epoll dropped the descriptor when it
-    /// was closed, but the table still claims the old interest, so a new descriptor with the same
-    /// number would never be added to epoll. A transport adopting a fresh descriptor calls this
-    /// first. Loop thread only.
-    func dropStaleRegistration(for fd: Int32) {
-        guard let stale = existingRegistration(for: fd) else { return }
-        stale.reader?.cancel()
-        stale.writer?.cancel()
-        stale.reader = nil
-        stale.writer = nil
-        stale.handler = nil
-        try? updateInterest(stale, to: [])
-    }
-}

@@ -28,7 +28,7 @@ final class Listener: IOHandler {
 
     func startAccepting() {
         guard !accepting, !socket.isClosed else { return }
-        core.dropStaleRegistration(for: socket.fileDescriptor)
+        core.selector.dropStaleRegistration(for: socket.fileDescriptor)
         accepting = true
         watch(true)
     }
@@ -37,15 +37,13 @@ final class Listener: IOHandler {
         let fd = socket.fileDescriptor
         guard on else {
             // Only an existing registration needs removing (none while backing off).
-            guard let registration = core.existingRegistration(for: fd), registration.handler === self else { return }
-            registration.handler = nil
-            try? core.updateInterest(registration, to: [])
+            core.selector.deregister(fd, ownedBy: self)
             return
         }
-        let registration = core.registration(for: fd)
+        let registration = core.selector.registration(for: fd)
         registration.handler = self
         do {
-            try core.updateInterest(registration, to: .readable)
+            try core.selector.updateInterest(registration, to: .readable)
         } catch {
             registration.handler = nil
             core.reportException(message: "cannot watch listening socket", error: error, source: "\(server)")

@@ -13,19 +13,17 @@
 // Flow control calls `pauseWriting` strictly over the high-water mark, `resumeWriting` at or under
 // the low-water mark.
 //
-// Closing (asyncio's `_SelectorTransport`): `close()` stops reading and, once the buffer is empty,
-// schedules `connectionLost(nil)`; `abort()` and fatal errors (a reset peer, EPIPE) drop the buffer
-// and schedule `connectionLost(error)`. `lostScheduled` makes that happen exactly once; after it the
-// protocol is never called again. The fd is closed right after `connectionLost` returns.
-//
-// Interest: the epoll interest is recomputed from the state (`desiredInterest`) after every change,
-// so "reading" and "waiting for writability" cannot drift apart from what the selector watches.
+// Closing and interest are `SelectorTransport`'s, shared with the datagram transport (asyncio's
+// `_SelectorTransport`): `close()` stops reading and, once the buffer is empty, schedules
+// `connectionLost(nil)`; `abort()` and fatal errors (a reset peer, EPIPE) drop the buffer and
+// schedule `connectionLost(error)`, exactly once; the fd is closed right after `connectionLost`
+// returns. The epoll interest is recomputed from the state (`desiredInterest`) after every change.
 import CAsyncIOShims
 import Glibc
 
-final class SocketTransport: Transport, IOHandler {
+final class SocketTransport: Transport, SelectorTransport {
     let loop: EventLoop
-    private(set) var fd: Int32
+    var selectorState: SelectorTransportState
     private let family: Int32
     private var receiver: StreamReceiver?
     /// The server that accepted this connection, told when it ends (for `waitClosed`, `closeClients`).
@@ -33,18 +31,13 @@ final class SocketTransport: Transport, IOHandler {
 
     private var writeBuffer = WriteBuffer()
     private var flow = WriteFlowControl()
-    private var interest: SelectorEvents = []
 
     /// Reading was not paused by `pauseReading`.
     private var readingWanted = true
     /// EOF was received and the protocol kept the connection half-open: no more reads.
     private var readEOF = false
-    /// `close()` or a fatal error started closing.
-    private(set) var isClosing = false
     /// `writeEOF()` was called; the write side shuts down once the buffer is empty.
     private var eofRequested = false
-    /// `connectionLost` is scheduled or done; nothing else will reach the protocol.
-    private var lostScheduled = false
     /// Writes attempted after the connection was lost (asyncio warns from the 5th on).
     private var writesAfterLost = 0
     private var cachedInfo: InfoBox?
@@ -56,7 +49,7 @@ final class SocketTransport: Transport, IOHandler {
 
     init(loop: EventLoop, fd: Int32, family: Int32, receiver: StreamReceiver, server: Server?) {
         self.loop = loop
-        self.fd = fd
+        selectorState = SelectorTransportState(fd: fd)
         self.family = family
         self.receiver = receiver
         self.server = server
@@ -70,7 +63,7 @@ final class SocketTransport: Transport, IOHandler {
     /// Calls `connectionMade` and starts reading. asyncio schedules both for the next iteration; we
     /// call them at once (they are still ordered before any `dataReceived`).
     func start(loop: isolated EventLoop) {
-        loop.core.dropStaleRegistration(for: fd)
+        loop.core.selector.dropStaleRegistration(for: fd)
         receiver?.base.connectionMade(self, loop: loop)
         updateInterest()
     }
@@ -148,16 +141,15 @@ final class SocketTransport: Transport, IOHandler {
         guard writeBuffer.isEmpty, !lostScheduled else { return }
         updateInterest()
         if isClosing {
-            lostScheduled = true
-            callConnectionLost(nil, loop: loop)
+            loseConnectionIfClosing(loop: loop)
         } else if eofRequested {
             _ = Glibc.shutdown(fd, Int32(SHUT_WR))
         }
     }
 
-    // MARK: - Interest
+    // MARK: - Interest and closing (SelectorTransport)
 
-    private var desiredInterest: SelectorEvents {
+    var desiredInterest: SelectorEvents {
         guard !lostScheduled else { return [] }
         var wanted: SelectorEvents = []
         if readingWanted && !readEOF && !isClosing { wanted.insert(.readable) }
@@ -165,40 +157,10 @@ final class SocketTransport: Transport, IOHandler {
         return wanted
     }
 
-    /// Makes the selector watch what the state asks for.
-    private func updateInterest() {
-        let wanted = desiredInterest
-        guard wanted != interest, fd >= 0 else { return }
-        let core = loop.core
-        let registration = core.registration(for: fd)
-        registration.handler = wanted.isEmpty ? nil : self
-        do {
-            try core.updateInterest(registration, to: wanted)
-            interest = wanted
-        } catch {
-            // epoll refused the descriptor (ENOMEM, or it was closed under us): the connection
-            // cannot be driven any more.
-            interest = []
-            registration.handler = nil
-            core.reportException(message: "Fatal error: cannot watch socket \(fd)", error: error)
-            if !lostScheduled { forceClose(error) }
-        }
-    }
+    var isWriteQueueEmpty: Bool { writeBuffer.isEmpty }
 
-    // MARK: - Closing
-
-    func close() {
-        guard !isClosing else { return }
-        isClosing = true
-        updateInterest()
-        if writeBuffer.isEmpty && !lostScheduled {
-            lostScheduled = true
-            scheduleConnectionLost(nil)
-        }
-    }
-
-    func abort() {
-        forceClose(nil)
+    func dropWriteQueue() {
+        writeBuffer.removeAll()
     }
 
     /// Reports the error where asyncio does, then closes at once. Mirrors `_fatal_error`.
@@ -209,40 +171,15 @@ final class SocketTransport: Transport, IOHandler {
         forceClose(error)
     }
 
-    /// Drops the buffer, stops watching the socket and schedules `connectionLost(error)` once.
-    ///
-    /// Mirrors `_force_close`.
-    private func forceClose(_ error: (any Error)?) {
-        guard !lostScheduled else { return }
-        writeBuffer.removeAll()
-        isClosing = true
-        lostScheduled = true
-        updateInterest()
-        scheduleConnectionLost(error)
-    }
-
-    private func scheduleConnectionLost(_ error: (any Error)?) {
-        let core = loop.core
-        core.callSoon(
-            Handle(core: core) { [self] in
-                loop.runIsolated(self) { transport, loop in transport.callConnectionLost(error, loop: loop) }
-            }
-        )
-    }
-
     /// Tells the protocol, then releases the socket, the protocol and the server. Runs once.
     ///
     /// The socket stays open while `connectionLost` runs, as in asyncio, so the protocol can still
     /// read `extraInfo` (say, to log the peer's address).
-    private func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
+    func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
         let receiver = self.receiver
         self.receiver = nil
-        interest = []
         receiver?.base.connectionLost(error, loop: loop)
-        if fd >= 0 {
-            loop.core.closeDescriptor(fd, ownedBy: self)
-            fd = -1
-        }
+        releaseDescriptor(loop: loop)
         server?.connectionClosed(self)
         server = nil
     }
