@@ -11,21 +11,5 @@ if [ -s /tmp/swift-format.log ]; then
 fi
 
 echo "validate: documentation"
-symbols=$(mktemp -d)
-swift build --target AsyncIO -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
-docc convert Sources/AsyncIO/Docs.docc --additional-symbol-graph-dir "$symbols" \
-    --fallback-display-name AsyncIO --fallback-bundle-identifier swift-asyncio.AsyncIO \
-    --output-path "$symbols/AsyncIO.doccarchive" 2>&1 | grep -E "error" && exit 1
-# AsyncIOHTTP's catalog, with its own symbols only (AsyncIO's are checked above).
-swift build --target AsyncIOHTTP -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
-mkdir -p "$symbols/AsyncIOHTTP" && cp "$symbols"/AsyncIOHTTP*.symbols.json "$symbols/AsyncIOHTTP/"
-docc convert Sources/AsyncIOHTTP/Docs.docc --additional-symbol-graph-dir "$symbols/AsyncIOHTTP" \
-    --fallback-display-name AsyncIOHTTP --fallback-bundle-identifier swift-asyncio.AsyncIOHTTP \
-    --output-path "$symbols/AsyncIOHTTP.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
-# WebSocketCodec's catalog, with its own symbols only.
-swift build --target WebSocketCodec -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
-mkdir -p "$symbols/WebSocketCodec" && cp "$symbols"/WebSocketCodec*.symbols.json "$symbols/WebSocketCodec/"
-docc convert Sources/WebSocketCodec/Docs.docc --additional-symbol-graph-dir "$symbols/WebSocketCodec" \
-    --fallback-display-name WebSocketCodec --fallback-bundle-identifier swift-asyncio.WebSocketCodec \
-    --output-path "$symbols/WebSocketCodec.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
+scripts/docs.sh "$(mktemp -d)"
 echo "validate: ok"

@@ -150,6 +150,8 @@ public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
     ///   - name: the task's name (default `Task-N`).
     ///   - eagerStart: run the body at once, up to its first suspension, instead of in the loop's
     ///     next iteration.
+    ///   - fileID: where the task is made, shown in debug mode (leave the default).
+    ///   - line: the line where the task is made (leave the default).
     ///   - body: the task's work, isolated to the loop.
     ///
     /// Mirrors `asyncio.Task(coro, loop=loop, name=name, eager_start=eager_start)`.

@@ -141,6 +141,9 @@ public actor EventLoop {
     ///   - name: the task's name (default `Task-N`).
     ///   - eagerStart: start the task synchronously; nil leaves it to the task factory (without
     ///     one: false).
+    ///   - fileID: where the task is made, shown in debug mode and by the call graph (leave the
+    ///     default).
+    ///   - line: the line where the task is made (leave the default).
     ///   - body: the coroutine. Written inside code isolated to the loop, it is isolated to the loop
     ///     too and may capture and touch loop-bound, non-Sendable state.
     /// - Returns: the task, a Future of `body`'s result. Mirrors `loop.create_task()`.

@@ -20,8 +20,14 @@ extension EventLoop {
     /// ```
     ///
     /// - Parameters:
-    ///   - host, port, family, socket, backlog, reuseAddress, reusePort, startServing: as
-    ///     `createServer` (`socket`: a listening socket made elsewhere, asyncio's `sock=`).
+    ///   - host: the address to listen on, as `createServer`.
+    ///   - port: the port, as `createServer`.
+    ///   - family: restricts resolution, as `createServer`.
+    ///   - socket: a listening socket made elsewhere (asyncio's `sock=`), instead of `host`/`port`.
+    ///   - backlog: the listen backlog, as `createServer`.
+    ///   - reuseAddress: `SO_REUSEADDR`, as `createServer`.
+    ///   - reusePort: `SO_REUSEPORT`, as `createServer`.
+    ///   - startServing: whether to accept at once, as `createServer`.
     ///   - limit: each reader's buffer limit (64 KiB).
     ///   - clientConnected: the per-client coroutine, run as a `LoopTask` on the loop thread.
     /// - Returns: the `Server`.
@@ -125,8 +131,13 @@ extension EventLoop {
     /// reader and writer.
     ///
     /// - Parameters:
-    ///   - host, port, family, socket, localAddress, happyEyeballsDelay, interleave: as
-    ///     `createConnection` (`socket`: a connected socket made elsewhere, asyncio's `sock=`).
+    ///   - host: where to connect, as `createConnection`.
+    ///   - port: the port, as `createConnection`.
+    ///   - family: restricts resolution, as `createConnection`.
+    ///   - socket: a connected socket made elsewhere (asyncio's `sock=`), instead of `host`/`port`.
+    ///   - localAddress: a local `(host, port)` to bind to first, as `createConnection`.
+    ///   - happyEyeballsDelay: the Happy Eyeballs delay, as `createConnection`.
+    ///   - interleave: the address family interleave, as `createConnection`.
     ///   - limit: the reader's buffer limit (64 KiB).
     /// - Returns: `(reader, writer)`.
     /// - Throws: what `createConnection` throws; `AsyncIOError.invalidArgument` for a bad limit.

@@ -21,7 +21,8 @@ extension EventLoop {
     ///
     /// - Parameters:
     ///   - protocolFactory: makes the protocol.
-    ///   - host, port: where to connect.
+    ///   - host: where to connect.
+    ///   - port: the port to connect to.
     ///   - family: restricts resolution to `AF_INET` or `AF_INET6`.
     ///   - socket: an already connected stream socket to use instead of `host`/`port`.
     ///   - localAddress: a local `(host, port)` to bind to first.
