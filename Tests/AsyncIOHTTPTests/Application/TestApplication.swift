@@ -9,6 +9,13 @@ struct Item: Codable, Equatable {
 }
 
 let userKey = AppKey<String>("user")
+
+/// Keys in order, so that bodies can be compared as text.
+let sortedEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return encoder
+}()
 let hitsKey = AppKey<Int>("hits")
 
 /// The application the socket tests talk to: routes with parameters, a group, two middlewares,
@@ -56,7 +63,7 @@ func makeTestApplication(_ recorder: Recorder) throws -> Application {
     try router.get("/boom") { _ in throw TestFailure() }
     try router.post("/items") { request in
         let item = try await request.json(as: Item.self)
-        return try Response.json(item, status: .created)
+        return try Response.json(item, status: .created, encoder: sortedEncoder)
     }
     try router.any("/anything") { request in Response(text: "any \(request.method.rawValue)") }
     try router.post("/form") { request in
@@ -84,7 +91,7 @@ func makeTestApplication(_ recorder: Recorder) throws -> Application {
         return Response(text: lines.joined(separator: "\n"))
     }
     let api = router.group("/api/v1")
-    try api.get("/items") { _ in try Response.json([Item(id: 1, name: "one")]) }
+    try api.get("/items") { _ in try Response.json([Item(id: 1, name: "one")], encoder: sortedEncoder) }
     try api.delete("/items/{id}") { request in Response(text: "deleted \(request.matchInfo["id"]!)") }
     try api.group("/admin").get("/stats") { _ in Response(text: "stats") }
     return app
