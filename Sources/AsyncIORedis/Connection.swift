@@ -299,7 +299,7 @@ public final class Connection: ConnectionProtocol {
 
     public func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {
         guard failure == nil else { return }
-        data.withUnsafeBytes { parser.feed($0) }
+        parser.feed(data)
         do {
             while failure == nil, let value = try parser.next() {
                 route(value)
