@@ -67,7 +67,7 @@ import Testing
             let first = try await Self.pair(loop)
             // A wait that ends normally leaves the interest armed.
             let waiting = loop.createTask { Self.text(try await loop.sockRecv(first.ours, maxBytes: 100)) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             first.sendFromFar("one")
             events.append(try await waitFor(waiting, timeout: .seconds(5)))
             let number = first.ours.fileDescriptor
@@ -76,7 +76,7 @@ import Testing
             // The old connection's peer writes: nothing may reach the new socket.
             first.sendFromFar("stale")
             let next = loop.createTask { Self.text(try await loop.sockRecv(second.ours, maxBytes: 100)) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             events.append("pending \(!next.isDone)")
             second.sendFromFar("two")
             events.append(try await waitFor(next, timeout: .seconds(5)))
@@ -93,7 +93,7 @@ import Testing
             var events: [String] = []
             let first = try await Self.pair(loop)
             let waiting = loop.createTask { try await loop.sockRecv(first.ours, maxBytes: 100) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             let number = first.ours.fileDescriptor
             first.ours.close()
             do {
@@ -104,7 +104,7 @@ import Testing
             }
             let second = try await Self.pair(reusing: number, loop)
             let next = loop.createTask { Self.text(try await loop.sockRecv(second.ours, maxBytes: 100)) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             second.sendFromFar("mine")
             events.append(try await waitFor(next, timeout: .seconds(5)))
             first.far.close()
@@ -120,7 +120,7 @@ import Testing
             var events: [String] = []
             let first = try await Self.pair(loop)
             let waiting = loop.createTask { Self.text(try await loop.sockRecv(first.ours, maxBytes: 100)) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             first.sendFromFar("one")
             events.append(try await waitFor(waiting, timeout: .seconds(5)))
             // The open file description outlives the descriptor: epoll would keep it registered
@@ -146,7 +146,7 @@ import Testing
             var events: [String] = []
             let pair = try await Self.pair(loop)
             let waiting = loop.createTask { try await Self.receive(pair.ours, loop) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             pair.sendFromFar("one")
             events.append(try await waitFor(waiting, timeout: .seconds(5)))
             pair.sendFromFar("two")
@@ -155,7 +155,7 @@ import Testing
             events.append("idle iterations below 100: \(loop.statistics.iterations - before < 100)")
             events.append(try await Self.receive(pair.ours, loop))
             let third = loop.createTask { try await Self.receive(pair.ours, loop) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             pair.sendFromFar("three")
             events.append(try await waitFor(third, timeout: .seconds(5)))
             pair.ours.close()
@@ -170,7 +170,7 @@ import Testing
             var events: [String] = []
             let pair = try await Self.pair(loop)
             let waiting = loop.createTask { Self.text(try await loop.sockRecv(pair.ours, maxBytes: 100)) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             pair.sendFromFar("one")
             // A short read: the buffer was empty then, and sockRecv will wait before reading again.
             events.append(try await waitFor(waiting, timeout: .seconds(5)))
@@ -179,7 +179,7 @@ import Testing
             events.append(try await Self.receive(pair.ours, loop))
             // A full read says nothing about what is left: the rest comes without a wait.
             pair.sendFromFar("abcdef")
-            try await sleep(.milliseconds(5))
+            try await settle()
             var buffer = [UInt8](repeating: 0, count: 3)
             for _ in 0..<2 {
                 let count = try await loop.sockRecvInto(pair.ours, &buffer)
@@ -197,7 +197,7 @@ import Testing
             var events: [String] = []
             let pair = try await Self.pair(loop)
             let waiting = loop.createTask { try await loop.sockRecv(pair.ours, maxBytes: 100) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             waiting.cancel()
             do {
                 _ = try await waitFor(waiting, timeout: .seconds(5))
@@ -208,7 +208,7 @@ import Testing
             events.append("reader left: \(loop.removeReader(pair.ours.fileDescriptor))")
             // The data goes to the next receive, not to the cancelled one.
             pair.sendFromFar("kept")
-            try await sleep(.milliseconds(5))
+            try await settle()
             events.append(try await Self.receive(pair.ours, loop))
             pair.ours.close()
             pair.far.close()
@@ -226,7 +226,7 @@ import Testing
                 _ = loop.isRunning
                 return try await loop.sockRecv(pair.ours, maxBytes: 100)
             }
-            try await sleep(.milliseconds(5))
+            try await settle()
             waiting.cancel()
             switch await waiting.result {
             case .success: events.append("received")
@@ -259,11 +259,11 @@ import Testing
                 seen.append(Self.text(try await loop.sockRecv(pair.ours, maxBytes: 100)))
                 return seen
             }
-            try await sleep(.milliseconds(5))
+            try await settle()
             waiting.cancel(message: "first")
-            try await sleep(.milliseconds(5))
+            try await settle()
             waiting.cancel(message: "second")
-            try await sleep(.milliseconds(5))
+            try await settle()
             pair.sendFromFar("after")
             events += try await waitFor(waiting, timeout: .seconds(5))
             pair.ours.close()
@@ -279,7 +279,7 @@ import Testing
             let pair = try await Self.pair(loop)
             let fd = pair.ours.fileDescriptor
             let waiting = loop.createTask { try await Self.receive(pair.ours, loop) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             pair.sendFromFar("one")
             events.append(try await waitFor(waiting, timeout: .seconds(5)))
             // The interest the wait left armed must not stand in for the reader's own.
@@ -302,7 +302,7 @@ import Testing
             events.append("reader added again called")
             events.append(try await Self.receive(pair.ours, loop))
             let last = loop.createTask { try await Self.receive(pair.ours, loop) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             pair.sendFromFar("four")
             events.append(try await waitFor(last, timeout: .seconds(5)))
             pair.ours.close()
@@ -320,7 +320,7 @@ import Testing
             var events: [String] = []
             let pair = try await Self.pair(loop)
             let first = loop.createTask { Self.text(try await loop.sockRecv(pair.ours, maxBytes: 100)) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             do {
                 _ = try await loop.sockRecv(pair.ours, maxBytes: 100)
                 events.append("second received")
@@ -330,7 +330,7 @@ import Testing
             pair.sendFromFar("one")
             events.append(try await waitFor(first, timeout: .seconds(5)))
             let next = loop.createTask { try await Self.receive(pair.ours, loop) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             pair.sendFromFar("two")
             events.append(try await waitFor(next, timeout: .seconds(5)))
             pair.ours.close()

@@ -19,13 +19,6 @@ func runStory<Value: Sendable>(
     }
 }
 
-/// Lets every ready task and callback run, several loop iterations deep, until all are blocked.
-func settle() async throws {
-    for _ in 0..<10 {
-        try await sleep(.zero)
-    }
-}
-
 /// How a task ended, for event lists.
 ///
 /// - Throws: `CancelledError` if the calling task itself was cancelled (by `runStory`'s watchdog):

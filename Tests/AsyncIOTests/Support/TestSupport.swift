@@ -52,3 +52,30 @@ func acceptBlockingPeer(on loop: isolated EventLoop) async throws -> (Socket, Bl
     let (client, peerAddress) = try await loop.sockAccept(listening)
     return (client, try await peer, peerAddress)
 }
+
+/// A fresh socket path under /tmp (Unix paths are limited to 107 bytes).
+func temporarySocketPath() -> String {
+    "/tmp/asyncio-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+}
+
+// MARK: - Waiting on a condition, never on the clock
+
+/// Lets every ready task and callback run, several loop iterations deep, until all are blocked:
+/// how a test lets a task it just made reach its first wait (a `sockRecv` registered, a server
+/// serving) without guessing a duration.
+func settle() async throws {
+    for _ in 0..<10 {
+        try await sleep(.zero)
+    }
+}
+
+/// Polls `condition` on the loop every millisecond, failing after `seconds`: for what another
+/// thread or the kernel decides (a peer's bytes arrived, a connection was accepted).
+func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async throws {
+    var waited = 0.0
+    while !condition() {
+        guard waited < seconds else { throw AsyncIOError.timeout }
+        try await sleep(.milliseconds(1))
+        waited += 0.001
+    }
+}

@@ -91,7 +91,7 @@ import Testing
             try await loop.sockConnect(socket, to: listener.address)
             let peer = try await accepted
             let blocked = loop.createTask { try await loop.sockRecv(socket, maxBytes: 10) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             blocked.cancel()
             var cancelled = false
             do { _ = try await blocked.value } catch is CancelledError { cancelled = true }

@@ -123,7 +123,7 @@ final class BufferedCollector: BufferedConnectionProtocol {
                 try await server.waitClosed()
                 events.append("waitClosed returned")
             }
-            try await sleep(.milliseconds(20))
+            try await settle()
             events.append("still connected")
             server.closeClients()
             try await waiter.value
@@ -149,7 +149,7 @@ final class BufferedCollector: BufferedConnectionProtocol {
             )
             #expect(!server.isServing)
             let serving = loop.createTask { try await server.serveForever() }
-            try await sleep(.milliseconds(5))
+            try await settle()
             let wasServing = server.isServing
             serving.cancel()
             do {

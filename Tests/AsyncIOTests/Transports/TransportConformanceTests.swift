@@ -112,18 +112,3 @@ import Testing
         }
     }
 }
-
-/// A fresh socket path under /tmp (Unix paths are limited to 107 bytes).
-func temporarySocketPath() -> String {
-    "/tmp/asyncio-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
-}
-
-/// Polls `condition` on the loop every millisecond, failing after `seconds`.
-func waitUntil(seconds: Double = 10, _ condition: () -> Bool) async throws {
-    var waited = 0.0
-    while !condition() {
-        guard waited < seconds else { throw AsyncIOError.timeout }
-        try await sleep(.milliseconds(1))
-        waited += 0.001
-    }
-}

@@ -156,7 +156,7 @@ import Testing
             try stranded.bind(to: .ipv4(host: "127.0.0.1", port: 0))
             let number = stranded.fileDescriptor
             let waiting = loop.createTask { try await loop.sockRecv(stranded, maxBytes: 10) }
-            try await sleep(.milliseconds(5))
+            try await settle()
             // Replace the stranded descriptor by a listening socket under the same number, at once
             // (dup2 closes the old one atomically, so no other test can take the number meanwhile).
             let fresh = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
