@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "HTTP1Codec", targets: ["HTTP1Codec"]),
         .library(name: "RESPCodec", targets: ["RESPCodec"]),
         .library(name: "AsyncIOHTTP", targets: ["AsyncIOHTTP"]),
+        .library(name: "AsyncIORedis", targets: ["AsyncIORedis"]),
+        .library(name: "WebSocketCodec", targets: ["WebSocketCodec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -42,6 +44,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "RESPCodec", swiftSettings: strict),
+        // zlib from the system (Debian: zlib1g-dev) for permessage-deflate.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "WebSocketCodec",
+            dependencies: ["CZlib", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict
+        ),
         .target(
             name: "AsyncIOHTTP",
             dependencies: [
@@ -51,6 +60,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AsyncIORedis",
+            dependencies: ["AsyncIO", "RESPCodec", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strict
         ),
 
@@ -140,12 +154,25 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "RedisSubscriber",
+            dependencies: ["AsyncIO", "AsyncIORedis"],
+            path: "Examples/RedisSubscriber",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
+        .testTarget(name: "AsyncIORedisTests", dependencies: ["AsyncIORedis", "AsyncIO"], swiftSettings: strict),
+        .testTarget(
+            name: "WebSocketCodecTests",
+            dependencies: ["WebSocketCodec", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AsyncIOHTTPTests",
             dependencies: [
