@@ -7,6 +7,12 @@ extension EventLoop {
     /// kills (SIGKILL) and reaps every child of the loop still running, so none is left behind.
     ///
     /// - Parameters:
+    ///   - factory: makes the protocol that receives the child's output and exit.
+    ///   - program: the program to run (looked up on PATH unless it contains a slash).
+    ///   - arguments: the arguments after the program name.
+    ///   - stdin: what the child's standard input is (`.pipe`: a pipe to the transport).
+    ///   - stdout: what the child's standard output is.
+    ///   - stderr: what the child's standard error is (`.stdout`: the same as standard output).
     ///   - environment: the child's whole environment; nil inherits this process's.
     ///   - workingDirectory: the child's working directory; nil inherits this process's.
     ///   - processGroup: puts the child in that process group; 0 makes a new group led by the
