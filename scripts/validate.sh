@@ -22,4 +22,10 @@ mkdir -p "$symbols/AsyncIOHTTP" && cp "$symbols"/AsyncIOHTTP*.symbols.json "$sym
 docc convert Sources/AsyncIOHTTP/Docs.docc --additional-symbol-graph-dir "$symbols/AsyncIOHTTP" \
     --fallback-display-name AsyncIOHTTP --fallback-bundle-identifier swift-asyncio.AsyncIOHTTP \
     --output-path "$symbols/AsyncIOHTTP.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
+# WebSocketCodec's catalog, with its own symbols only.
+swift build --target WebSocketCodec -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
+mkdir -p "$symbols/WebSocketCodec" && cp "$symbols"/WebSocketCodec*.symbols.json "$symbols/WebSocketCodec/"
+docc convert Sources/WebSocketCodec/Docs.docc --additional-symbol-graph-dir "$symbols/WebSocketCodec" \
+    --fallback-display-name WebSocketCodec --fallback-bundle-identifier swift-asyncio.WebSocketCodec \
+    --output-path "$symbols/WebSocketCodec.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
 echo "validate: ok"
