@@ -40,6 +40,12 @@ public struct KeyboardInterrupt: Error, Sendable, Equatable, CustomStringConvert
 /// }
 /// ```
 public func exitProgram(reporting error: any Error) -> Never {
+    // A reader that is gone (`| head`, or a `| cat` that the same Ctrl-C ended) must not turn the
+    // flush into a death by SIGPIPE: blocked, the signal stays pending and the write fails quietly.
+    var brokenPipe = sigset_t()
+    sigemptyset(&brokenPipe)
+    sigaddset(&brokenPipe, SIGPIPE)
+    pthread_sigmask(SIG_BLOCK, &brokenPipe, nil)
     fflush(nil)
     let line = "\(error)\n"
     _ = line.withCString { Glibc.write(2, $0, strlen($0)) }

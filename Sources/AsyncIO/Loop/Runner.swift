@@ -118,6 +118,7 @@ public final class Runner {
 ///     a signal with its default disposition): SIGINT; pass `[SIGINT, SIGTERM]` to stop as cleanly
 ///     under a process supervisor (its SIGTERM would otherwise kill the program, and the output
 ///     still buffered for a pipe with it).
+///   - main: the main task's body; it gets the loop, isolated.
 /// - Throws: `main`'s error, or `AsyncIOError.loopState` if a loop already runs on this thread or
 ///   if called from inside a Swift task.
 public func run<Value>(
