@@ -154,7 +154,7 @@ public final class ChatHub: BrokerSink {
         for room in client.rooms {
             await broker.exit(room, nick: old)
             await broker.enter(room, nick: nick)
-            await broker.publish(ChatEvent(type: .nick, room: room, nick: old, text: nick, origin: instance))
+            await broker.publish(ChatEvent(type: .rename, room: room, nick: old, text: nick, origin: instance))
         }
     }
 
