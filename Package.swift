@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "HTTP1Codec", targets: ["HTTP1Codec"]),
         .library(name: "RESPCodec", targets: ["RESPCodec"]),
         .library(name: "AsyncIOHTTP", targets: ["AsyncIOHTTP"]),
+        .library(name: "AsyncIOTLS", targets: ["AsyncIOTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -36,6 +37,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "AsyncIOTesting", dependencies: ["AsyncIO"], swiftSettings: strict),
+        // The system's OpenSSL 3 (Debian: libssl-dev), for AsyncIOTLS only: the core needs no TLS library.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "AsyncIOTLS", dependencies: ["AsyncIO", "COpenSSL"], swiftSettings: strict),
         .target(
             name: "HTTP1Codec",
             dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
@@ -105,6 +109,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "TLSEchoServer",
+            dependencies: ["AsyncIO", "AsyncIOTLS"],
+            path: "Examples/TLSEchoServer",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "EchoBench",
             dependencies: ["AsyncIO"],
             path: "Examples/EchoBench",
@@ -135,6 +146,12 @@ let package = Package(
         ),
 
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "AsyncIOTLSTests",
+            dependencies: ["AsyncIOTLS", "AsyncIO", "AsyncIOTesting"],
+            exclude: ["Support/make_pki.py"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),

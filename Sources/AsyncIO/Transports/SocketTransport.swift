@@ -184,6 +184,16 @@ final class SocketTransport: Transport, SelectorTransport {
         server = nil
     }
 
+    func setProtocol(_ proto: any StreamingProtocol) throws(TransportError) {
+        guard !lostScheduled, receiver != nil else { throw TransportError.closed }
+        guard let newReceiver = StreamReceiver(proto) else {
+            throw TransportError.invalidValue(
+                "\(type(of: proto)) is neither a ConnectionProtocol nor a BufferedConnectionProtocol"
+            )
+        }
+        receiver = newReceiver
+    }
+
     // MARK: - Reading flow control
 
     var isReading: Bool { readingWanted && !isClosing }
