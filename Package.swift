@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "RESPCodec", targets: ["RESPCodec"]),
         .library(name: "AsyncIOHTTP", targets: ["AsyncIOHTTP"]),
         .library(name: "AsyncIOTLS", targets: ["AsyncIOTLS"]),
+        .library(name: "WebSocketCodec", targets: ["WebSocketCodec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
@@ -46,6 +47,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "RESPCodec", swiftSettings: strict),
+        // zlib from the system (Debian: zlib1g-dev) for permessage-deflate.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "WebSocketCodec",
+            dependencies: ["CZlib", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict
+        ),
         .target(
             name: "AsyncIOHTTP",
             dependencies: [
@@ -156,6 +164,11 @@ let package = Package(
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
+        .testTarget(
+            name: "WebSocketCodecTests",
+            dependencies: ["WebSocketCodec", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AsyncIOHTTPTests",
             dependencies: [

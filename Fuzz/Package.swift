@@ -20,5 +20,10 @@ let package = Package(
             dependencies: [.product(name: "RESPCodec", package: "swift-asyncio")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        .executableTarget(
+            name: "WebSocketParserFuzz",
+            dependencies: [.product(name: "WebSocketCodec", package: "swift-asyncio")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

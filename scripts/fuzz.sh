@@ -12,12 +12,13 @@ flags=(-c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address
     -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
 swift build "${flags[@]}" --product HTTP1ParserFuzz 2>&1 | tail -2
 swift build "${flags[@]}" --product RESPParserFuzz 2>&1 | tail -2
+swift build "${flags[@]}" --product WebSocketParserFuzz 2>&1 | tail -2
 bin=$(swift build "${flags[@]}" --show-bin-path)
 # A trap must end the run with libFuzzer's report, not wait in Swift's interactive backtracer.
 export SWIFT_BACKTRACE=enable=no
 mkdir -p .out
 status=0
-for pair in HTTP1ParserFuzz:http1 RESPParserFuzz:resp; do
+for pair in HTTP1ParserFuzz:http1 RESPParserFuzz:resp WebSocketParserFuzz:websocket; do
     target=${pair%%:*}
     corpus=${pair##*:}
     work=$(mktemp -d)

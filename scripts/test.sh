@@ -17,6 +17,8 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 # AsyncIOTLS links the system's OpenSSL 3; its tests talk to `openssl s_server`/`s_client`.
 [ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 command -v openssl >/dev/null || need+=(openssl)
+# zlib's headers for WebSocketCodec's permessage-deflate (the CZlib system library target).
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -26,9 +28,17 @@ fi
 python3 -c "import h11" 2>/dev/null || python3 -m pip install -q h11
 # The TLS tests make their CA and certificates at run time with Python's cryptography.
 python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
+# The chat showcase's end-to-end tests are pytest files driving real clients.
+python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
 
 # Many connections at once in the transport tests: raise the soft descriptor limit to the hard one.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# The chat (Showcase/, its own package): its unit tests, then line and HTTP clients against the
+# built `Chat` executable over loopback.
+swift build --build-tests --package-path Showcase
+swift test --skip-build --package-path Showcase
+CHAT_BIN="$PWD/Showcase/.build/debug/Chat" python3 -m pytest -q -p no:cacheprovider Showcase/Tests/e2e

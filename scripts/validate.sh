@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "validate: swift format"
-swift format lint --strict --recursive Package.swift Sources Tests Examples Benchmarks/Sources Fuzz/Sources 2>&1 | tee /tmp/swift-format.log
+swift format lint --strict --recursive Package.swift Sources Tests Examples Benchmarks/Sources Fuzz/Sources \
+    Showcase/Package.swift Showcase/Sources Showcase/Tests 2>&1 | tee /tmp/swift-format.log
 if [ -s /tmp/swift-format.log ]; then
-    echo "validate: formatting issues above; run: swift format --in-place --recursive Sources Tests Examples"
+    echo "validate: formatting issues above; run: swift format --in-place --recursive Sources Tests Examples Showcase"
     exit 1
 fi
 
@@ -28,4 +29,10 @@ mkdir -p "$symbols/AsyncIOTLS" && cp "$symbols"/AsyncIOTLS*.symbols.json "$symbo
 docc convert Sources/AsyncIOTLS/Docs.docc --additional-symbol-graph-dir "$symbols/AsyncIOTLS" \
     --fallback-display-name AsyncIOTLS --fallback-bundle-identifier swift-asyncio.AsyncIOTLS \
     --output-path "$symbols/AsyncIOTLS.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
+# WebSocketCodec's catalog, with its own symbols only.
+swift build --target WebSocketCodec -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
+mkdir -p "$symbols/WebSocketCodec" && cp "$symbols"/WebSocketCodec*.symbols.json "$symbols/WebSocketCodec/"
+docc convert Sources/WebSocketCodec/Docs.docc --additional-symbol-graph-dir "$symbols/WebSocketCodec" \
+    --fallback-display-name WebSocketCodec --fallback-bundle-identifier swift-asyncio.WebSocketCodec \
+    --output-path "$symbols/WebSocketCodec.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
 echo "validate: ok"

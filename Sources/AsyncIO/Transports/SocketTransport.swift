@@ -42,6 +42,13 @@ final class SocketTransport: Transport, SelectorTransport {
     private var writesAfterLost = 0
     private var cachedInfo: InfoBox?
 
+    /// `loop.sendfile` owns the write side: `write` throws, `close` and `writeEOF` wait for it.
+    private(set) var isSendfileActive = false
+    /// A sendfile waiting until the socket is writable and at most `waiterThreshold` bytes are
+    /// queued (SocketTransport+Sendfile.swift); resolved by `writeReady`, failed by the loss.
+    private var writableWaiter: Future<Void>?
+    private var waiterThreshold = 0
+
     private final class InfoBox {
         let info: TransportExtraInfo
         init(_ info: TransportExtraInfo) { self.info = info }
@@ -131,14 +138,21 @@ final class SocketTransport: Transport, SelectorTransport {
     }
 
     private func writeReady(loop: isolated EventLoop) {
-        do {
-            _ = try writeBuffer.flush(to: fd)
-        } catch {
-            handleFatalError(error, loop: loop)
-            return
+        if !writeBuffer.isEmpty {
+            do {
+                _ = try writeBuffer.flush(to: fd)
+            } catch {
+                handleFatalError(error, loop: loop)
+                return
+            }
+            maybeResumeProtocol(loop: loop)  // may write more
         }
-        maybeResumeProtocol(loop: loop)  // may write more
-        guard writeBuffer.isEmpty, !lostScheduled else { return }
+        if let waiter = writableWaiter, writeBuffer.count <= waiterThreshold, !lostScheduled {
+            writableWaiter = nil
+            updateInterest()
+            waiter.complete(.succeeded(()))
+        }
+        guard writeBuffer.isEmpty, !lostScheduled, !isSendfileActive else { return }
         updateInterest()
         if isClosing {
             loseConnectionIfClosing(loop: loop)
@@ -153,11 +167,11 @@ final class SocketTransport: Transport, SelectorTransport {
         guard !lostScheduled else { return [] }
         var wanted: SelectorEvents = []
         if readingWanted && !readEOF && !isClosing { wanted.insert(.readable) }
-        if !writeBuffer.isEmpty { wanted.insert(.writable) }
+        if !writeBuffer.isEmpty || writableWaiter != nil { wanted.insert(.writable) }
         return wanted
     }
 
-    var isWriteQueueEmpty: Bool { writeBuffer.isEmpty }
+    var isWriteQueueEmpty: Bool { writeBuffer.isEmpty && !isSendfileActive }
 
     func dropWriteQueue() {
         writeBuffer.removeAll()
@@ -176,6 +190,10 @@ final class SocketTransport: Transport, SelectorTransport {
     /// The socket stays open while `connectionLost` runs, as in asyncio, so the protocol can still
     /// read `extraInfo` (say, to log the peer's address).
     func callConnectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
+        if let waiter = writableWaiter {
+            writableWaiter = nil
+            waiter.complete(.failed(error ?? TransportError.closed))
+        }
         let receiver = self.receiver
         self.receiver = nil
         receiver?.base.connectionLost(error, loop: loop)
@@ -240,6 +258,7 @@ final class SocketTransport: Transport, SelectorTransport {
 extension SocketTransport {
     func write(_ data: Span<UInt8>) throws(TransportError) {
         guard !eofRequested else { throw TransportError.writeAfterEOF }
+        guard !isSendfileActive else { throw TransportError.sendfileInProgress }
         // Before the lost check, as in asyncio: writing nothing is not a write after the loss.
         guard !data.isEmpty else { return }
         guard !lostScheduled else {
@@ -252,6 +271,7 @@ extension SocketTransport {
 
     func writeLines(_ chunks: [[UInt8]]) throws(TransportError) {
         guard !eofRequested else { throw TransportError.writeAfterEOF }
+        guard !isSendfileActive else { throw TransportError.sendfileInProgress }
         guard !lostScheduled else {
             writesAfterLost += 1
             if writesAfterLost == 5 { loop.logger.warning("socket.send() raised exception.") }
@@ -317,7 +337,7 @@ extension SocketTransport {
     func writeEOF() throws(TransportError) {
         guard !isClosing, !eofRequested else { return }
         eofRequested = true
-        if writeBuffer.isEmpty, fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
+        if writeBuffer.isEmpty, !isSendfileActive, fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
     }
 
     var canWriteEOF: Bool { true }
@@ -332,6 +352,59 @@ extension SocketTransport {
     var writeBufferSize: Int { writeBuffer.count }
 
     var writeBufferLimits: (low: Int, high: Int) { flow.limits }
+}
+
+// MARK: - Handing the write side to sendfile
+
+extension SocketTransport {
+    /// Takes the write side for `loop.sendfile`: stops reading (as asyncio does) and makes `write`
+    /// throw until `endSendfile`. - Returns: whether reading was on, for `endSendfile`.
+    func beginSendfile() throws(TransportError) -> Bool {
+        guard !isClosing else { throw TransportError.closed }
+        guard !isSendfileActive else { throw TransportError.sendfileInProgress }
+        let wasReading = readingWanted
+        pauseReading()
+        isSendfileActive = true
+        return wasReading
+    }
+
+    /// Gives the write side back; finishes a `close()` or `writeEOF()` that waited for the sendfile.
+    func endSendfile(resumeReading: Bool, loop: isolated EventLoop) {
+        isSendfileActive = false
+        if resumeReading { self.resumeReading() }
+        updateInterest()
+        guard writeBuffer.isEmpty, !lostScheduled else { return }
+        if isClosing {
+            loseConnectionIfClosing(loop: loop)
+        } else if eofRequested, fd >= 0 {
+            _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        }
+    }
+
+    /// Suspends until the socket is writable with at most `threshold` bytes still queued.
+    ///
+    /// - Throws: the connection's error (or `TransportError.closed`) if it is lost meanwhile;
+    ///   `CancelledError`.
+    func waitWritable(queuedAtMost threshold: Int, loop: isolated EventLoop) async throws {
+        guard !lostScheduled, fd >= 0 else { throw TransportError.closed }
+        guard writableWaiter == nil else { throw TransportError.sendfileInProgress }
+        let waiter = Future<Void>(core: loop.core)
+        writableWaiter = waiter
+        waiterThreshold = threshold
+        updateInterest()
+        defer {
+            if writableWaiter === waiter {
+                writableWaiter = nil
+                updateInterest()
+            }
+        }
+        try await waiter.value
+    }
+
+    /// Fails the connection with `error` (a `sendfile` that the kernel refused midway).
+    func failSendfile(_ error: any Error, loop: isolated EventLoop) {
+        handleFatalError(error, loop: loop)
+    }
 }
 
 /// The protocol a stream transport feeds: plain (bytes handed over) or buffered (its own buffer).

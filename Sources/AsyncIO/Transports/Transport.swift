@@ -177,6 +177,9 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidValue(String)
     /// The transport is closed (for calls that cannot just be ignored).
     case closed
+    /// `write` while `loop.sendfile` owns the transport. asyncio raises
+    /// `RuntimeError('unable to write; sendfile is in progress')`.
+    case sendfileInProgress
 
     public var description: String {
         switch self {
@@ -184,6 +187,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
         case .notSupported(let what): "NotImplementedError: \(what)"
         case .invalidValue(let what): "ValueError: \(what)"
         case .closed: "RuntimeError: transport is closed"
+        case .sendfileInProgress: "RuntimeError: unable to write; sendfile is in progress"
         }
     }
 }

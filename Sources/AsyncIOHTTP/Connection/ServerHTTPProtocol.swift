@@ -158,8 +158,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     open func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {
         if lingering || closing { return }
-        // TODO(#12): feed the span itself once RequestParser takes one (decision 0006).
-        parser.feed(Array(data))
+        parser.feed(data)
         if case .idle = machine.phase { machine.bytesArrived(now: loop.time) }
         pump(loop: loop)
         updateReading()
