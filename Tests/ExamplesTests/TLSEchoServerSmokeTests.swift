@@ -41,7 +41,7 @@ struct TLSEchoServerSmokeTests {
         #expect(try await client.waitForOutput(containing: "echoed 100001 True TLSv1.3 echo", seconds: 30))
         #expect(try await client.waitForExit(seconds: 30) == .exited(0))
         server.send(SIGTERM)
-        #expect(try await server.waitForExit() == .exited(0))
+        #expect(try await server.waitForExit(seconds: 60) == .exited(0))
         #expect(try await server.waitForOutput(containing: "Server stopped"))
     }
 
@@ -50,8 +50,8 @@ struct TLSEchoServerSmokeTests {
             "TLSEchoServer",
             arguments: ["--cert", "/nonexistent.pem", "--key", "/nonexistent.pem"]
         )
-        #expect(try await server.waitForExit() == .exited(1))
+        #expect(try await server.waitForExit(seconds: 60) == .exited(1))
         let usage = try ExampleProcess("TLSEchoServer", arguments: ["--port", "1"])
-        #expect(try await usage.waitForExit() == .exited(2))
+        #expect(try await usage.waitForExit(seconds: 60) == .exited(2))
     }
 }
