@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "RESPCodec", targets: ["RESPCodec"]),
         .library(name: "AsyncIOHTTP", targets: ["AsyncIOHTTP"]),
         .library(name: "AsyncIOTLS", targets: ["AsyncIOTLS"]),
+        .library(name: "AsyncIORedis", targets: ["AsyncIORedis"]),
         .library(name: "WebSocketCodec", targets: ["WebSocketCodec"]),
     ],
     dependencies: [
@@ -63,6 +64,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AsyncIORedis",
+            dependencies: ["AsyncIO", "RESPCodec", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strict
         ),
 
@@ -152,6 +158,13 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "RedisSubscriber",
+            dependencies: ["AsyncIO", "AsyncIORedis"],
+            path: "Examples/RedisSubscriber",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(
@@ -164,6 +177,7 @@ let package = Package(
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
+        .testTarget(name: "AsyncIORedisTests", dependencies: ["AsyncIORedis", "AsyncIO"], swiftSettings: strict),
         .testTarget(
             name: "WebSocketCodecTests",
             dependencies: ["WebSocketCodec", .product(name: "HTTPTypes", package: "swift-http-types")],
