@@ -193,3 +193,12 @@ private func selectALPN(
     out.pointee = UnsafePointer(chosen)
     return SSL_TLSEXT_ERR_OK
 }
+
+extension TLSContext: Hashable {
+    /// Contexts are equal when they are the same object (a configuration made twice is two
+    /// contexts, with two session caches), so that a value holding one (a Redis `Configuration`)
+    /// can be hashed.
+    public static func == (lhs: TLSContext, rhs: TLSContext) -> Bool { lhs === rhs }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}

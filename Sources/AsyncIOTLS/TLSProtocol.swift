@@ -106,7 +106,6 @@ final class TLSProtocol: ConnectionProtocol {
     /// What broke the connection, for the application's `connectionLost`.
     private var failure: (any Error)?
     private var writesAfterClose = 0
-    private var plaintext: UnsafeMutableRawBufferPointer?
 
     /// The TLS layer of a client connection, or of a `startTLS` upgrade (either side).
     init(
@@ -147,10 +146,6 @@ final class TLSProtocol: ConnectionProtocol {
     /// - Throws: the handshake's error; `CancelledError`.
     func waitForHandshake() async throws {
         if let handshakeWaiter { try await handshakeWaiter.value }
-    }
-
-    deinit {
-        plaintext?.deallocate()
     }
 
     // MARK: - From the transport below
@@ -308,7 +303,11 @@ final class TLSProtocol: ConnectionProtocol {
             if case .bytes(let count) = outcome { proto.bufferUpdated(count, loop: loop) }
             return outcome
         }
-        let buffer = plaintextBuffer()
+        // A buffer per read, not per connection: an idle connection holds no plaintext memory, and
+        // no other connection's read (an application closing another TLS connection inside
+        // `dataReceived` reads it) can write over bytes lent to this one's protocol.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.plaintextBufferSize, alignment: 16)
+        defer { buffer.deallocate() }
         var filled = 0
         var last = TLSEngine.ReadOutcome.wantMore
         while filled < buffer.count {
@@ -326,17 +325,11 @@ final class TLSProtocol: ConnectionProtocol {
         return .bytes(filled)
     }
 
-    private func plaintextBuffer() -> UnsafeMutableRawBufferPointer {
-        if let plaintext { return plaintext }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.plaintextBufferSize, alignment: 16)
-        plaintext = buffer
-        return buffer
-    }
-
     private func closeNotifyReceived(loop: isolated EventLoop) {
         switch state {
         case .wrapped:
-            if !deliverEOF(loop: loop) { beginShutdown(loop: loop) }
+            // An application that does not keep the connection half-open is shut down by deliverEOF.
+            _ = deliverEOF(loop: loop)
         case .shuttingDown:
             // Our close_notify went out before; theirs is in: the TLS connection is over.
             transport?.close()
