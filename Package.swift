@@ -59,6 +59,7 @@ let package = Package(
             name: "AsyncIOHTTP",
             dependencies: [
                 "AsyncIO",
+                "AsyncIOTLS",
                 "HTTP1Codec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -68,7 +69,9 @@ let package = Package(
         ),
         .target(
             name: "AsyncIORedis",
-            dependencies: ["AsyncIO", "RESPCodec", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "AsyncIO", "AsyncIOTLS", "RESPCodec", .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
 
@@ -160,7 +163,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "HTTPGet",
-            dependencies: ["AsyncIO", "AsyncIOHTTP"],
+            dependencies: ["AsyncIO", "AsyncIOHTTP", "AsyncIOTLS"],
             path: "Examples/HTTPGet",
             exclude: ["README.md"],
             swiftSettings: strict
@@ -184,7 +187,11 @@ let package = Package(
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
-        .testTarget(name: "AsyncIORedisTests", dependencies: ["AsyncIORedis", "AsyncIO"], swiftSettings: strict),
+        .testTarget(
+            name: "AsyncIORedisTests",
+            dependencies: ["AsyncIORedis", "AsyncIO", "AsyncIOTLS"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "WebSocketCodecTests",
             dependencies: ["WebSocketCodec", .product(name: "HTTPTypes", package: "swift-http-types")],
@@ -193,7 +200,7 @@ let package = Package(
         .testTarget(
             name: "AsyncIOHTTPTests",
             dependencies: [
-                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "HTTP1Codec",
+                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "AsyncIOTLS", "HTTP1Codec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

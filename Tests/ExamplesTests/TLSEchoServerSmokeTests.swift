@@ -19,10 +19,11 @@ struct TLSEchoServerSmokeTests {
                 print("echoed", len(data), data == message, conn.version(), conn.selected_alpn_protocol(), flush=True)
         """
 
-    @Test func echoesOverTLSAndStopsCleanly() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlsecho-\(UUID().uuidString)")
+    /// A self-signed certificate and key for localhost/127.0.0.1, made by `openssl req` in a new
+    /// temporary directory (the caller removes it).
+    static func selfSignedCertificate() async throws -> (directory: URL, cert: String, key: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
         let cert = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
         let openssl = try ExampleProcess(
@@ -34,6 +35,12 @@ struct TLSEchoServerSmokeTests {
             ]
         )
         #expect(try await openssl.waitForExit(seconds: 30) == .exited(0))
+        return (directory, cert, key)
+    }
+
+    @Test func echoesOverTLSAndStopsCleanly() async throws {
+        let (directory, cert, key) = try await Self.selfSignedCertificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
 
         let server = try ExampleProcess("TLSEchoServer", arguments: ["--cert", cert, "--key", key, "--port", "0"])
         let port = try #require(try await server.port())
