@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the DocC archives of AsyncIO and AsyncIOHTTP into OUTDIR (default .build/docs). Every docc
+# Builds the DocC archives of AsyncIO, AsyncIOHTTP, AsyncIOTLS and WebSocketCodec into OUTDIR (default .build/docs). Every docc
 # diagnostic, warnings included, is printed and fails the build, so the catalogs stay clean.
 # Browse one with: docc preview Sources/AsyncIO/Docs.docc --additional-symbol-graph-dir OUTDIR/symbols
 set -euo pipefail
@@ -29,4 +29,12 @@ swift build --target AsyncIOHTTP -Xswiftc -emit-symbol-graph -Xswiftc -emit-symb
 mkdir -p "$out/symbols/AsyncIOHTTP"
 cp "$out"/symbols/AsyncIOHTTP*.symbols.json "$out/symbols/AsyncIOHTTP/"
 convert Sources/AsyncIOHTTP/Docs.docc AsyncIOHTTP "$out/symbols/AsyncIOHTTP"
-echo "docs: $out/AsyncIO.doccarchive, $out/AsyncIOHTTP.doccarchive"
+# The other modules' catalogs, each with its own symbols only.
+for module in AsyncIOTLS WebSocketCodec; do
+    swift build --target "$module" -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir \
+        -Xswiftc "$out/symbols" >/dev/null
+    mkdir -p "$out/symbols/$module"
+    cp "$out"/symbols/"$module"*.symbols.json "$out/symbols/$module/"
+    convert "Sources/$module/Docs.docc" "$module" "$out/symbols/$module"
+done
+echo "docs: the archives are in $out"
