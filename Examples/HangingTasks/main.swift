@@ -1,0 +1,43 @@
+// A program that hangs on purpose, to show how to find out what it waits for: run it, then send
+// it SIGUSR1 from another terminal, and it prints its task tree to stderr (each task's name, its
+// state, what it awaits, the tasks it awaits below it). asyncio's `python -m asyncio pstree PID`.
+//
+//     $ swift run HangingTasks &
+//     $ kill -USR1 %1
+//     asyncio task tree (pid 4242, 5 pending tasks):
+//     main [awaiting gather(<LoopTask fetch>, <LoopTask workers>)]
+//     ├── fetch [awaiting shield(<Future pending>)]
+//     └── workers [awaiting TaskGroup(<LoopTask worker-1>, <LoopTask worker-2>)]
+//         ├── worker-1 [awaiting <Future pending>]
+//         └── worker-2 [awaiting <Future pending>]
+//
+// Ctrl-C (or SIGTERM) ends it. `printTaskTreeOnSignal` is opt-in; a program that does not call it
+// keeps SIGUSR1's default action.
+import AsyncIO
+import Glibc  // SIGINT, SIGTERM, SIGUSR1
+
+do {
+    try run(interruptSignals: [SIGINT, SIGTERM]) { loop in
+        try loop.printTaskTreeOnSignal(SIGUSR1)
+        currentTask()?.setName("main")
+        let reply = loop.createFuture(of: Int.self)  // nobody ever sets it: the bug to find
+        let started = Event()
+        let fetch = loop.createTask(name: "fetch") { try await shield(reply).value }
+        let workers = loop.createTask(name: "workers") {
+            try await withLoopTaskGroup { group in
+                for number in 1...2 {
+                    try group.createTask(name: "worker-\(number)") {
+                        started.set()
+                        try await loop.createFuture(of: Void.self).value
+                    }
+                }
+            }
+        }
+        try await started.wait()
+        print("ready: send SIGUSR1 to pid \(getpid()) for the task tree")
+        fflush(stdout)
+        _ = try await gather(fetch, workers)
+    }
+} catch {
+    exit(1)
+}
