@@ -175,7 +175,7 @@ do {
             }
             say("EchoBench (\(mode), \(loops) loops) listening on: 127.0.0.1:\(servers.port)")
             try await waitForStopSignal(loop: loop)
-            try await servers.forEach { _, server in server.stop() }
+            try await servers.onEachLoop { _, server in server.stop() }
         }
         group.shutdown()
     }

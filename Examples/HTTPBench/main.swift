@@ -140,7 +140,7 @@ do {
             }
             say("HTTPBench (\(api), \(loops) loops) listening on: 127.0.0.1:\(servers.port)")
             try await stop.value
-            try await servers.forEach { _, server in await server.stop() }
+            try await servers.onEachLoop { _, server in await server.stop() }
         } else {
             let server = try await BenchServer(api, port: port, reusePort: false, loop: loop)
             say("HTTPBench (\(api)) listening on: 127.0.0.1:\(server.port)")

@@ -208,7 +208,8 @@ public final class GroupServices<Service>: Sendable {
     /// Runs `body` with each loop's service, on that loop, all loops at once; waits for all.
     ///
     /// - Throws: the first error a body threw (the others still ran to completion).
-    public func forEach(_ body: @escaping @Sendable (isolated EventLoop, Service) async throws -> Void) async throws {
+    public func onEachLoop(_ body: @escaping @Sendable (isolated EventLoop, Service) async throws -> Void) async throws
+    {
         let futures = try services.map { loop, service in
             try loop.runCoroutineThreadSafe { loop in try await body(loop, service.value) }
         }
@@ -228,17 +229,17 @@ extension GroupServices where Service == Server {
     ///
     /// Mirrors `Server.close()` on every loop.
     public func close() async {
-        try? await forEach { _, server in server.close() }
+        try? await onEachLoop { _, server in server.close() }
     }
 
     /// Closes every connection of every loop's server. Mirrors `Server.close_clients()`.
     public func closeClients() async {
-        try? await forEach { _, server in server.closeClients() }
+        try? await onEachLoop { _, server in server.closeClients() }
     }
 
     /// Aborts every connection of every loop's server. Mirrors `Server.abort_clients()`.
     public func abortClients() async {
-        try? await forEach { _, server in server.abortClients() }
+        try? await onEachLoop { _, server in server.abortClients() }
     }
 
     /// `close()` and `abortClients()` from a thread outside the group, waiting for each loop.
@@ -255,6 +256,6 @@ extension GroupServices where Service == Server {
     ///
     /// Mirrors `Server.wait_closed()`.
     public func waitClosed() async throws {
-        try await forEach { _, server in try await server.waitClosed() }
+        try await onEachLoop { _, server in try await server.waitClosed() }
     }
 }
