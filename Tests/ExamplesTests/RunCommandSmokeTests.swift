@@ -6,7 +6,7 @@ import Testing
 @Suite struct RunCommandSmokeTests {
     /// The whole suite runs in parallel with the subprocess tests (500 children, 100 MiB through
     /// `cat`) on two cores: a debug RunCommand can take more than the usual 10 s to start and end.
-    static let deadline = 30.0
+    static let deadline = 60.0
 
     @Test func printsBothStreamsLineByLineAndExitsWithTheCommandsStatus() async throws {
         let script = "echo one; echo two >&2; sleep 0.1; printf 'three\\nno newline'; exit 3"
