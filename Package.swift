@@ -155,6 +155,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "RedisPublisher",
+            dependencies: ["AsyncIO", "AsyncIORedis"],
+            path: "Examples/RedisPublisher",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RedisBench",
+            dependencies: ["AsyncIO", "AsyncIORedis"],
+            path: "Examples/RedisBench",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).

@@ -29,4 +29,10 @@ mkdir -p "$symbols/WebSocketCodec" && cp "$symbols"/WebSocketCodec*.symbols.json
 docc convert Sources/WebSocketCodec/Docs.docc --additional-symbol-graph-dir "$symbols/WebSocketCodec" \
     --fallback-display-name WebSocketCodec --fallback-bundle-identifier swift-asyncio.WebSocketCodec \
     --output-path "$symbols/WebSocketCodec.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
+# AsyncIORedis's catalog, with its own symbols only.
+swift build --target AsyncIORedis -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
+mkdir -p "$symbols/AsyncIORedis" && cp "$symbols"/AsyncIORedis*.symbols.json "$symbols/AsyncIORedis/"
+docc convert Sources/AsyncIORedis/Docs.docc --additional-symbol-graph-dir "$symbols/AsyncIORedis" \
+    --fallback-display-name AsyncIORedis --fallback-bundle-identifier swift-asyncio.AsyncIORedis \
+    --output-path "$symbols/AsyncIORedis.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
 echo "validate: ok"
