@@ -119,6 +119,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "RunCommand",
+            dependencies: ["AsyncIO"],
+            path: "Examples/RunCommand",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "EchoBench",
             dependencies: ["AsyncIO"],
             path: "Examples/EchoBench",

@@ -79,11 +79,14 @@ def main():
     parser.add_argument("--shapes", default=SHAPES)
     parser.add_argument("--clients", default=CLIENTS)
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--binary", default=None, help="a RedisBench binary to use instead of building one")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     shapes, clients = args.shapes.split(","), args.clients.split(",")
 
-    if args.no_build:
+    if args.binary:
+        binary = args.binary
+    elif args.no_build:
         out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=benchlib.REPO,
                              check=True, capture_output=True, text=True)
         binary = os.path.join(out.stdout.strip(), "RedisBench")
