@@ -1,4 +1,4 @@
-"""The Python side of Benchmarks/Scripts/redis.py: one client, one shape, one RESULT line.
+"""The Python side of Benchmarks/Scripts/redis-bench.py: one client, one shape, one RESULT line.
 
     python redis_client.py --client redis-py|asyncio_redis --port P --shape SHAPE
                            [--ops N] [--duration S] [--loop asyncio|uvloop]

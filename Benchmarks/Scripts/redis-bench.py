@@ -2,7 +2,7 @@
 """The Redis client benchmark: RedisBench (AsyncIORedis) beside redis-benchmark (C), redis-py with
 hiredis (asyncio and uvloop) and asyncio_redis, against one redis-server.
 
-    Benchmarks/Scripts/redis.py [--repeats 1] [--duration 5] [--ops 200000]
+    Benchmarks/Scripts/redis-bench.py [--repeats 1] [--duration 5] [--ops 200000]
                                 [--shapes set-c1,get-c1,set-c50,get-c50,set-p100,get-p100,pubsub]
                                 [--clients ours,redis-benchmark,redis-py,redis-py-uvloop,asyncio_redis]
                                 [--no-build] [--json Benchmarks/Results/redis.jsonl]
