@@ -182,6 +182,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "RedisPublisher",
+            dependencies: ["AsyncIO", "AsyncIORedis"],
+            path: "Examples/RedisPublisher",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "RedisBench",
+            dependencies: ["AsyncIO", "AsyncIORedis"],
+            path: "Examples/RedisBench",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(
             name: "AsyncIOTLSTests",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the DocC archives of AsyncIO, AsyncIOHTTP, AsyncIOTLS and WebSocketCodec into OUTDIR (default .build/docs). Every docc
+# Builds the DocC archives of AsyncIO, AsyncIOHTTP, AsyncIOTLS, WebSocketCodec,
+# AsyncIORedis into OUTDIR (default .build/docs). Every docc
 # diagnostic, warnings included, is printed and fails the build, so the catalogs stay clean.
 # Browse one with: docc preview Sources/AsyncIO/Docs.docc --additional-symbol-graph-dir OUTDIR/symbols
 set -euo pipefail
@@ -30,7 +31,7 @@ mkdir -p "$out/symbols/AsyncIOHTTP"
 cp "$out"/symbols/AsyncIOHTTP*.symbols.json "$out/symbols/AsyncIOHTTP/"
 convert Sources/AsyncIOHTTP/Docs.docc AsyncIOHTTP "$out/symbols/AsyncIOHTTP"
 # The other modules' catalogs, each with its own symbols only.
-for module in AsyncIOTLS WebSocketCodec; do
+for module in AsyncIOTLS WebSocketCodec AsyncIORedis; do
     swift build --target "$module" -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir \
         -Xswiftc "$out/symbols" >/dev/null
     mkdir -p "$out/symbols/$module"

@@ -79,4 +79,51 @@ import Testing
         server.send(SIGKILL)
         _ = try await server.waitForExit()
     }
+
+    /// The path of an example built next to the test bundle.
+    private func example(_ name: String) -> String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent(name).path
+    }
+
+    @Test func redisPublisherPublishesEachLineOfItsInput() async throws {
+        let port = try freePort()
+        let server = try await startServer(port: port)
+        let subscriber = try ExampleProcess("RedisSubscriber", arguments: ["--port", String(port)])
+        var published = false
+        for _ in 0..<100 where !published {
+            let publisher = try ExampleProcess(
+                "/bin/sh",
+                arguments: [
+                    "-c", "printf 'first line\\nsecond line\\n' | '\(example("RedisPublisher"))' --port \(port)",
+                ]
+            )
+            #expect(try await publisher.waitForExit() == .exited(0))
+            published = publisher.printed.contains("published to 1 subscriber(s)")
+        }
+        #expect(published)
+        #expect(try await subscriber.waitForOutput(containing: "Received:  'second line' on channel my-channel"))
+        subscriber.send(SIGKILL)
+        server.send(SIGKILL)
+        _ = try await server.waitForExit()
+    }
+
+    @Test func redisBenchRunsEveryShape() async throws {
+        let port = try freePort()
+        let server = try await startServer(port: port)
+        for shape in ["set-c1", "get-c1", "set-c50", "get-c50", "set-p100", "get-p100", "pubsub"] {
+            let bench = try ExampleProcess(
+                "RedisBench",
+                arguments: ["--port", String(port), "--shape", shape, "--ops", "2000", "--duration", "5"]
+            )
+            #expect(try await bench.waitForExit(seconds: 60) == .exited(0), "\(shape)")
+            // 50 workers each finish their batch of 10, so c50 may do a little more than asked.
+            let ops = bench.printed.split(separator: " ").first { $0.hasPrefix("ops=") }.flatMap {
+                Int($0.dropFirst(4))
+            }
+            #expect((2000..<2500).contains(ops ?? 0), "\(shape): \(bench.printed)")
+        }
+        server.send(SIGKILL)
+        _ = try await server.waitForExit()
+    }
 }
