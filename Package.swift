@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "AsyncIO",
                 "HTTP1Codec",
+                "WebSocketCodec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -135,6 +136,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "WebSocketEcho",
+            dependencies: ["AsyncIO", "AsyncIOHTTP"],
+            path: "Examples/WebSocketEcho",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "WebSocketBench",
+            dependencies: ["AsyncIO", "AsyncIOHTTP", "WebSocketCodec"],
+            path: "Examples/WebSocketBench",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "HTTPGet",
             dependencies: ["AsyncIO", "AsyncIOHTTP"],
             path: "Examples/HTTPGet",
@@ -145,7 +160,7 @@ let package = Package(
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
-        .testTarget(name: "ExamplesTests", swiftSettings: strict),
+        .testTarget(name: "ExamplesTests", exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
         .testTarget(
             name: "WebSocketCodecTests",
@@ -155,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "AsyncIOHTTPTests",
             dependencies: [
-                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "HTTP1Codec",
+                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "HTTP1Codec", "WebSocketCodec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
