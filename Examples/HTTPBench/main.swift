@@ -2,6 +2,7 @@
 // `Hello world!\r\n`, any other request `404`.
 //
 //   --api low   the talk's low-level API: a ServerHTTPProtocol subclass with handleRequest
+//   --api app   the application API: an Application whose router has `GET /`, and one middleware
 //
 // It listens on 127.0.0.1 only, prints the bound address, and exits cleanly (status 0) on SIGTERM
 // or SIGINT, after a graceful shutdown of at most one second.
@@ -17,7 +18,7 @@ func say(_ line: String, fd: Int32 = 1) {
     _ = text.withCString { write(fd, $0, strlen($0)) }
 }
 
-enum API: String { case low }
+enum API: String { case low, app }
 
 /// Parses `--api` and `--port`; exits with status 2 on bad arguments.
 func parseArguments() -> (api: API, port: Int) {
@@ -28,7 +29,7 @@ func parseArguments() -> (api: API, port: Int) {
         switch argument {
         case "--api":
             guard let value = arguments.popFirst(), let parsed = API(rawValue: value) else {
-                say("--api takes low", fd: 2)
+                say("--api takes low or app", fd: 2)
                 exit(2)
             }
             api = parsed
@@ -39,7 +40,7 @@ func parseArguments() -> (api: API, port: Int) {
             }
             port = parsed
         default:
-            say("usage: HTTPBench [--api low] [--port N]", fd: 2)
+            say("usage: HTTPBench [--api low|app] [--port N]", fd: 2)
             exit(2)
         }
     }
@@ -60,6 +61,19 @@ final class HelloProtocol: ServerHTTPProtocol {
     }
 }
 
+/// The application API: a router and one middleware (it counts requests in the app's state).
+func makeApplication() throws -> Application {
+    let app = Application(configuration: HTTPServerConfiguration(serverName: "swift-asyncio"))
+    let served = AppKey<Int>("served")
+    app[served] = 0
+    app.middlewares.append { request, handler in
+        request.app?[served]? += 1
+        return try await handler(request)
+    }
+    try app.router.get("/") { _ in Response(body: hello, contentType: "text/plain", charset: nil) }
+    return app
+}
+
 let (api, port) = parseArguments()
 do {
     try run { loop in
@@ -67,16 +81,20 @@ do {
         for signal in [SIGTERM, SIGINT] {
             try loop.addSignalHandler(signal) { try? stop.setResult(()) }
         }
-        let server: HTTPServer
         switch api {
         case .low:
-            server = try await HTTPServer.start(host: "127.0.0.1", port: port, backlog: 4_096, loop: loop) {
+            let server = try await HTTPServer.start(host: "127.0.0.1", port: port, backlog: 4_096, loop: loop) {
                 HelloProtocol(configuration: HTTPServerConfiguration(serverName: "swift-asyncio"))
             }
+            say("HTTPBench (low) listening on: 127.0.0.1:\(server.port)")
+            try await stop.value
+            await server.shutdown(timeout: .seconds(1))
+        case .app:
+            let runner = try await makeApplication().start(port: port, backlog: 4_096, loop: loop)
+            say("HTTPBench (app) listening on: 127.0.0.1:\(runner.port)")
+            try await stop.value
+            await runner.cleanup(timeout: .seconds(1))
         }
-        say("HTTPBench (\(api.rawValue)) listening on: 127.0.0.1:\(server.port)")
-        try await stop.value
-        await server.shutdown(timeout: .seconds(1))
     }
 } catch {
     say("HTTPBench: \(error)", fd: 2)

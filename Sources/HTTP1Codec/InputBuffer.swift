@@ -19,14 +19,14 @@ struct Section {
     var length: Int
 }
 
-/// Unconsumed input: a range of the caller's last fed array (not copied), plus a carry buffer
-/// for a section that started in an earlier feed.
+/// Unconsumed input: the array of the last feed (the caller's own array, or the one copy of a
+/// borrowed span), plus a carry buffer for a section that started in an earlier feed.
 ///
 /// Invariant: while ``carry`` is not empty, it holds the start of one section (a head or a trailer
 /// section) and no byte after that section's end; it never holds body bytes. So body bytes are
 /// always handed out as slices of what the caller fed.
 struct InputBuffer {
-    /// The caller's last fed array; bytes `start..<end` are unconsumed.
+    /// The last fed bytes; `start..<end` are unconsumed.
     var storage: [UInt8] = []
     var start = 0
     var end = 0
@@ -42,17 +42,32 @@ struct InputBuffer {
     /// Whether no fed byte is left outside the carry buffer.
     var isEmpty: Bool { start == end }
 
-    /// Appends `new[range]`, copying only when unconsumed bytes are still pending.
-    mutating func feed(_ new: [UInt8], range: Range<Int>) {
+    /// Takes `new` as the input, keeping the array itself (no copy), when every byte fed before
+    /// was consumed; otherwise appends a copy of it to the unconsumed rest.
+    mutating func feed(_ new: [UInt8]) {
         if start == end {
             storage = new
-            start = range.lowerBound
-            end = range.upperBound
+            start = 0
+            end = new.count
+        } else {
+            feed(new.span)
+        }
+    }
+
+    /// Copies the borrowed bytes in `new`, once: into a fresh array sized to them when every byte
+    /// fed before was consumed (heads and body slices handed out earlier keep the old array), else
+    /// after the unconsumed rest.
+    mutating func feed(_ new: Span<UInt8>) {
+        guard !new.isEmpty else { return }
+        if start == end {
+            storage = new.withUnsafeBufferPointer { Array($0) }
+            start = 0
+            end = storage.count
         } else {
             var joined = [UInt8]()
-            joined.reserveCapacity(end - start + range.count)
+            joined.reserveCapacity(end - start + new.count)
             joined.append(contentsOf: storage[start..<end])
-            joined.append(contentsOf: new[range])
+            new.withUnsafeBufferPointer { joined.append(contentsOf: $0) }
             storage = joined
             start = 0
             end = joined.count

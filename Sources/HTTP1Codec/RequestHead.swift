@@ -10,9 +10,9 @@ public enum HTTPVersion: Hashable, Sendable {
 
 /// The parsed head of a request: start line, framing decision and lazily read fields.
 ///
-/// A head keeps a reference to the array it was parsed from (the caller's feed, or the parser's
-/// carry buffer when the head arrived split) and 32-bit offsets into it, so producing one
-/// allocates nothing and copies little. Convert it to swift-http-types' `HTTPRequest` with
+/// A head keeps a reference to the array it was parsed from (the parser's copy of a fed span, a
+/// fed array, or the parser's carry buffer when the head arrived split) and 32-bit offsets into
+/// it, so producing one allocates nothing and copies little. Convert it to swift-http-types' `HTTPRequest` with
 /// ``makeHTTPRequest(scheme:)`` at the edge where a handler needs one.
 public struct RequestHead: Sendable {
     @usableFromInline let storage: [UInt8]

@@ -5,10 +5,12 @@
 // when it needs more bytes, and throws an HTTPParseError whose `status` the server answers before
 // closing; after an error the parser is stuck in it (the stream has no trustworthy boundary left).
 //
-// Copies. A feed is kept as a reference to the caller's array and a range, not copied. A head
-// that is whole in one feed is parsed in place and handed out as that reference plus 32-bit
-// offsets; body bytes are always ArraySlices of the feed. Only a head (or trailer section) split across feeds is copied, into
-// the carry buffer of InputBuffer, which never holds more than `maxHeadLength` bytes.
+// Copies (docs/decisions/0006-low-level-surface.md). A feed is a borrowed `Span`, what
+// `dataReceived` lends: it is copied once, into an array sized to it (a caller that owns an array
+// may feed the array itself, which is kept, not copied). A head that is whole in one feed is parsed
+// in place and handed out as a reference to that array plus 32-bit offsets; body bytes are always
+// ArraySlices of it. Only a head (or trailer section) split across feeds is copied again, into the
+// carry buffer of InputBuffer, which never holds more than `maxHeadLength` bytes.
 //
 // Splits. Parsing a head is one left-to-right pass over bytes that may end early. Every rule is
 // checked at the byte that breaks it, so a prefix either fails with the same error as the whole
@@ -39,7 +41,8 @@
 /// Feed it bytes as they arrive and pull events until it returns nil:
 /// ```swift
 /// var parser = RequestParser()
-/// parser.feed(bytesReadFromSocket)
+/// // in a protocol's dataReceived(_ data: Span<UInt8>, loop:)
+/// parser.feed(data)
 /// while let event = try parser.next() {
 ///     switch event {
 ///     case .head(let head): startHandler(head.makeHTTPRequest(), framing: head.framing)
@@ -78,18 +81,19 @@ public struct RequestParser: Sendable {
         self.limits = limits
     }
 
-    /// Adds bytes read from the connection.
+    /// Adds bytes read from the connection, copying them once (the span is only borrowed).
     ///
-    /// The array is kept, not copied, when everything fed before was consumed (``next()``
-    /// returned nil); feeding earlier works but copies the unconsumed rest. Heads and body slices
-    /// handed out later keep the array alive.
-    public mutating func feed(_ bytes: [UInt8]) {
-        input.feed(bytes, range: 0..<bytes.count)
+    /// This is how a protocol's `dataReceived(_:loop:)` feeds the bytes the transport lends it.
+    /// Heads and body slices handed out later share the parser's copy; none of them points into
+    /// `bytes`.
+    public mutating func feed(_ bytes: Span<UInt8>) {
+        input.feed(bytes)
     }
 
-    /// Adds `bytes[range]`, for a server that reads into part of a larger array; see ``feed(_:)``.
-    public mutating func feed(_ bytes: [UInt8], range: Range<Int>) {
-        input.feed(bytes, range: range)
+    /// Adds bytes the caller already owns as an array: the array is kept, not copied, when every
+    /// byte fed before was consumed (``next()`` returned nil); see the `Span` overload.
+    public mutating func feed(_ bytes: [UInt8]) {
+        input.feed(bytes)
     }
 
     /// Tells the parser that the peer closed its side: a request cut short becomes an error.

@@ -6,7 +6,7 @@
 ///
 /// ```swift
 /// var parser = ResponseParser()
-/// parser.feed(bytesReadFromSocket)
+/// parser.feed(data)  // the Span<UInt8> that dataReceived(_:loop:) lends
 /// while let event = try parser.next(requestMethod: .get) { ... }
 /// ```
 /// After a `101 Switching Protocols`, or a 2xx to CONNECT, the parser stops at the end of that
@@ -50,14 +50,16 @@ public struct ResponseParser: Sendable {
         self.limits = limits
     }
 
-    /// Adds bytes read from the connection (kept, not copied, when the previous ones were consumed).
-    public mutating func feed(_ bytes: [UInt8]) {
-        input.feed(bytes, range: 0..<bytes.count)
+    /// Adds bytes read from the connection, copying them once (the span is only borrowed); see
+    /// `RequestParser.feed(_: Span<UInt8>)`.
+    public mutating func feed(_ bytes: Span<UInt8>) {
+        input.feed(bytes)
     }
 
-    /// Adds `bytes[range]`, for a client that reads into part of a larger array.
-    public mutating func feed(_ bytes: [UInt8], range: Range<Int>) {
-        input.feed(bytes, range: range)
+    /// Adds bytes the caller already owns as an array (kept, not copied, when the previous ones
+    /// were consumed).
+    public mutating func feed(_ bytes: [UInt8]) {
+        input.feed(bytes)
     }
 
     /// Tells the parser that the server closed the connection, which ends a close-delimited body.

@@ -4,7 +4,8 @@
 // next complete top-level value, nil when more bytes are needed, or throws a RESPError. It never
 // reads a socket and never blocks.
 //
-// 1. Bytes. The parser owns one growable `[UInt8]`. `readIndex` marks the first byte not yet
+// 1. Bytes. `feed` borrows a `Span` (docs/decisions/0006-low-level-surface.md) and copies it once
+//    into one growable `[UInt8]` the parser owns. `readIndex` marks the first byte not yet
 //    consumed; everything before it belongs to values already built and is dropped by `feed` (all
 //    of it when the buffer is drained, otherwise by one memmove once it is over half the buffer).
 //
@@ -42,7 +43,7 @@
 /// Feed it bytes as they arrive and pull complete values:
 /// ```swift
 /// var parser = RESPParser()
-/// parser.feed(bytesFromSocket)
+/// parser.feed(data)  // the Span<UInt8> that dataReceived(_:loop:) lends
 /// while let reply = try parser.next() { handle(reply) }
 /// ```
 /// Values are owned copies, valid after more bytes are fed.
@@ -71,21 +72,19 @@ public struct RESPParser: Sendable {
         buffer.count - readIndex
     }
 
-    /// Appends bytes received from the peer.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
-        // SAFETY: the caller's bytes are copied into `buffer` before this returns; no pointer is kept.
+    /// Appends bytes received from the peer, copying them once into the parser's buffer (the span
+    /// is only borrowed).
+    ///
+    /// This is how a protocol's `dataReceived(_:loop:)` feeds the bytes the transport lends it.
+    public mutating func feed(_ bytes: Span<UInt8>) {
         compact()
-        buffer.append(contentsOf: bytes)
+        // SAFETY: the pointer is only read by `append`, inside the closure that lends it.
+        bytes.withUnsafeBufferPointer { buffer.append(contentsOf: $0) }
     }
 
-    /// Appends bytes received from the peer.
-    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        compact()
-        // SAFETY: the contiguous view is only read by `append`, inside the closure that lends it.
-        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer.append(contentsOf: $0) }
-        if done == nil {
-            buffer.append(contentsOf: bytes)
-        }
+    /// Appends bytes the caller holds as an array; see the `Span` overload.
+    public mutating func feed(_ bytes: [UInt8]) {
+        feed(bytes.span)
     }
 
     /// Returns the next complete top-level value, or nil if more bytes are needed.

@@ -20,8 +20,8 @@ import Testing
         #expect(try await server.waitForExit() == .exited(0))
     }
 
-    @Test func httpBenchLowAnswersHelloAnd404AndStopsOnSIGTERM() async throws {
-        let server = try ExampleProcess("HTTPBench", arguments: ["--api", "low", "--port", "0"])
+    @Test(arguments: ["low", "app"]) func httpBenchAnswersHelloAnd404AndStopsOnSIGTERM(api: String) async throws {
+        let server = try ExampleProcess("HTTPBench", arguments: ["--api", api, "--port", "0"])
         let port = try #require(try await server.port())
         let client = try Client(port: port)
         let hello =

@@ -99,7 +99,7 @@ func runRequestParser(_ pieces: [[UInt8]], limits: HTTPParserLimits = .default) 
     }
     do throws(HTTPParseError) {
         for piece in pieces {
-            parser.feed(piece)
+            parser.feed(piece.span)
             try drain()
         }
         parser.finish()
@@ -136,7 +136,7 @@ func runResponseParser(
     }
     do throws(HTTPParseError) {
         for piece in pieces {
-            parser.feed(piece)
+            parser.feed(piece.span)
             try drain()
         }
         parser.finish()

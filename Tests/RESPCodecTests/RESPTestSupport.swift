@@ -23,7 +23,7 @@ func parse(chunks: some Sequence<ArraySlice<UInt8>>, limits: RESPLimits = RESPLi
     var parser = RESPParser(limits: limits)
     var outcome = ParseOutcome()
     for chunk in chunks {
-        parser.feed(chunk)
+        parser.feed(chunk.span)
         do {
             while let value = try parser.next() {
                 outcome.values.append(value)

@@ -1,6 +1,7 @@
 // The RESP half of codec-bench: mirrors hiredis_bench.c. One parser for the whole run is fed the
-// file in 16 KiB slices (`-s`, 0 meaning 16 KiB here); after each feed every complete reply is pulled
-// as an owned RESPValue and dropped. Nodes are counted only in the untimed verification pass.
+// file in 16 KiB slices (`-s`, 0 meaning 16 KiB here), each lent as a span as a transport lends a
+// read; after each feed every complete reply is pulled as an owned RESPValue and dropped. Nodes
+// are counted only in the untimed verification pass.
 import RESPCodec
 
 /// Counts RESP values as the benchmark README does: an aggregate counts itself plus its children,
@@ -24,7 +25,7 @@ private func countNodes(_ value: RESPValue) -> Int {
 /// exclusivity check runs per access.
 private func respPass(
     _ parser: inout RESPParser,
-    _ input: UnsafeRawBufferPointer,
+    _ input: [UInt8],
     slice: Int,
     nodes: inout Int,
     countingNodes: Bool
@@ -33,8 +34,7 @@ private func respPass(
     var offset = 0
     while offset < input.count {
         let end = min(offset + slice, input.count)
-        // SAFETY: `offset..<end` lies inside `input`, which the caller keeps alive for the pass.
-        parser.feed(UnsafeRawBufferPointer(rebasing: input[offset..<end]))
+        parser.feed(input[offset..<end].span)
         offset = end
         while let value = try parser.next() {
             messages += 1
@@ -51,23 +51,17 @@ func runRESPBench(name: String, input: [UInt8], options: BenchOptions) -> Int32 
     let slice = options.slice > 0 ? options.slice : 16384
     var parser = RESPParser()
     var nodes = 0
-    // SAFETY: a private copy of the input that lives until this function returns (the defer), so
-    // `view` never dangles while the passes run.
-    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: input.count, alignment: 16)
-    defer { bytes.deallocate() }
-    bytes.copyBytes(from: input)
-    let view = UnsafeRawBufferPointer(bytes)
 
     let messages: Int
     do {
-        messages = try respPass(&parser, view, slice: slice, nodes: &nodes, countingNodes: true)
+        messages = try respPass(&parser, input, slice: slice, nodes: &nodes, countingNodes: true)
     } catch {
         print("codec-bench: parse error \(error)")
         return 1
     }
     var unused = 0
     let result = measure(options: options, expected: messages) {
-        (try? respPass(&parser, view, slice: slice, nodes: &unused, countingNodes: false)) ?? -1
+        (try? respPass(&parser, input, slice: slice, nodes: &unused, countingNodes: false)) ?? -1
     }
     guard let (median, iterations) = result else {
         print("codec-bench: a timed pass disagreed with the verification pass")

@@ -39,6 +39,16 @@ private struct Transcript: Equatable {
     }
 }
 
+/// Feeds `input[range]` as a transport would lend it (a span, copied by the parser), or, when it
+/// is the whole input, as an array the parser keeps: the two ways in take the same path after.
+private func feed(_ parser: inout RequestParser, _ input: [UInt8], _ range: Range<Int>) {
+    if range.count == input.count { parser.feed(input) } else { parser.feed(input[range].span) }
+}
+
+private func feed(_ parser: inout ResponseParser, _ input: [UInt8], _ range: Range<Int>) {
+    if range.count == input.count { parser.feed(input) } else { parser.feed(input[range].span) }
+}
+
 private func runRequests(_ input: [UInt8], pieceSize: Int) -> Transcript {
     var parser = RequestParser(limits: HTTPParserLimits(maxFieldCount: 20, maxHeadLength: 4096, maxBodyLength: 8192))
     var t = Transcript()
@@ -46,7 +56,7 @@ private func runRequests(_ input: [UInt8], pieceSize: Int) -> Transcript {
         var offset = 0
         repeat {
             let end = min(offset + pieceSize, input.count)
-            parser.feed(Array(input[offset..<end]))
+            feed(&parser, input, offset..<end)
             offset = end
             while let event = try parser.next() {
                 switch event {
@@ -82,7 +92,7 @@ private func runResponses(_ input: [UInt8], pieceSize: Int, method: ResponsePars
         while true {
             if offset < input.count {
                 let end = min(offset + pieceSize, input.count)
-                parser.feed(Array(input[offset..<end]))
+                feed(&parser, input, offset..<end)
                 offset = end
             } else if !finished {
                 parser.finish()

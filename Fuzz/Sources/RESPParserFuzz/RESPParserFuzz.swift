@@ -23,7 +23,7 @@ private func run(_ chunks: [ArraySlice<UInt8>], limits: RESPLimits) -> Outcome {
     var parser = RESPParser(limits: limits)
     var outcome = Outcome()
     for chunk in chunks {
-        parser.feed(chunk)
+        parser.feed(chunk.span)
         do {
             while let value = try parser.next() {
                 outcome.values.append(value)

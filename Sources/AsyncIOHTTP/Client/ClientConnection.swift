@@ -138,7 +138,7 @@ final class ClientConnection: ConnectionProtocol {
         }
         exchange.receivedAnything = true
         if exchange.sockRead != nil { exchange.lastActivity = loop.time }
-        parser.feed(Array(data))
+        parser.feed(data)
         process(exchange, loop: loop)
     }
 

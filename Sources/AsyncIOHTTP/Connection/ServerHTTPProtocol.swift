@@ -165,8 +165,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
             return
         }
         if lingering || closing { return }
-        // TODO(#12): feed the span itself once RequestParser takes one (decision 0006).
-        parser.feed(Array(data))
+        parser.feed(data)
         if case .idle = machine.phase { machine.bytesArrived(now: loop.time) }
         pump(loop: loop)
         updateReading()

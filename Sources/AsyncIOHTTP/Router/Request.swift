@@ -17,7 +17,15 @@ public final class Request {
     let connection: ServerHTTPProtocol
     let exchangeNumber: Int
     private var cachedHeaders: HTTPFields?
-    private var cachedPath: (path: String, query: String?)?
+    var cachedBytes: [UInt8]?
+    private var state: [String: Any] = [:]
+
+    /// The application that routed the request (nil on a plain ``HTTPServer`` handler).
+    /// Mirrors `request.app`.
+    public internal(set) var app: Application?
+    /// The path parameters of the route, percent-decoded: `/users/{id}` gives `matchInfo["id"]`.
+    /// Mirrors `request.match_info`.
+    public internal(set) var matchInfo: [String: String] = [:]
 
     init(message: RawRequestMessage, body: RequestBody, connection: ServerHTTPProtocol) {
         self.message = message
@@ -41,6 +49,52 @@ public final class Request {
         let fields = message.headers
         cachedHeaders = fields
         return fields
+    }
+
+    /// The request-target's path, undecoded, without the query (`/a%20b` for `/a%20b?x=1`).
+    /// Mirrors `raw_path` without its query.
+    public var rawPathWithoutQuery: String { String(pathWithoutQuery) }
+
+    /// The path, percent-decoded (`/a b` for `/a%20b?x=1`). Mirrors `path`.
+    public var path: String { percentDecode(pathWithoutQuery.utf8) }
+
+    /// The query string as sent, without `?` (empty if none). Mirrors `query_string`.
+    public var queryString: String {
+        let target = message.path
+        guard let mark = target.firstIndex(of: "?") else { return "" }
+        return String(target[target.index(after: mark)...])
+    }
+
+    /// The query's names and values, decoded (`+` is a space). Mirrors `query` (a `MultiDict`).
+    public var query: QueryItems { QueryItems(parsing: queryString) }
+
+    /// The cookies the client sent (`Cookie` fields). Mirrors `cookies`.
+    public var cookies: [String: String] {
+        let values = headers[values: .cookie]
+        guard !values.isEmpty else { return [:] }
+        return ResponseCookie.parseCookieField(values.joined(separator: "; "))
+    }
+
+    /// The request's state under `key`, for middlewares to pass values to handlers.
+    /// Mirrors `request[key]`.
+    public subscript<Value>(key: AppKey<Value>) -> Value? {
+        get { state[key.storageKey] as? Value }
+        set { state[key.storageKey] = newValue }
+    }
+
+    /// The request-target's path, without the query and undecoded; `/` for `*` and absolute forms
+    /// without a path.
+    var pathWithoutQuery: Substring {
+        let target = message.path
+        let end = target.firstIndex(of: "?") ?? target.endIndex
+        var path = target[..<end]
+        if !path.hasPrefix("/") {
+            // absolute-form (`http://host/path`) or `*`: the path is after the authority.
+            guard let scheme = path.range(of: "://") else { return "/" }
+            let afterAuthority = path[scheme.upperBound...]
+            path = afterAuthority.firstIndex(of: "/").map { afterAuthority[$0...] } ?? "/"
+        }
+        return path
     }
 
     /// The peer's address. Mirrors `remote` (an address, not a string).

@@ -12,13 +12,7 @@ import Testing
     ) async throws {
         let recorder = Recorder()
         let server = try await ServerFixture.start(configuration: configuration) { makeTestHandler(recorder) }
-        do {
-            try await body(server, recorder)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+        try await server.serve { try await body($0, recorder) }
     }
 
     @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {

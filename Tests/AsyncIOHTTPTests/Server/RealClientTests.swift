@@ -9,13 +9,7 @@ import Testing
     static func withServer(_ body: (ServerFixture) async throws -> Void) async throws {
         let recorder = Recorder()
         let server = try await ServerFixture.start { makeTestHandler(recorder) }
-        do {
-            try await body(server)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+        try await server.serve(body)
     }
 
     @Test func curl() async throws {

@@ -10,6 +10,7 @@ final class ServerFixture: @unchecked Sendable {
     // immutable after init.
     let thread: EventLoopThread
     private nonisolated(unsafe) var server: HTTPServer?
+    private nonisolated(unsafe) var runner: AppRunner?
     private(set) var port = 0
 
     private init(thread: EventLoopThread) {
@@ -49,6 +50,25 @@ final class ServerFixture: @unchecked Sendable {
         return fixture
     }
 
+    /// An application made by `makeApplication()` on the loop, started with its hooks.
+    static func start(makeApplication: @escaping @Sendable () throws -> Application) async throws -> ServerFixture {
+        let fixture = ServerFixture(thread: try EventLoopThread())
+        fixture.port = try await fixture.thread.run { loop in
+            let app = try makeApplication()
+            app.logger = Logger(label: "test.http", factory: { _ in SwiftLogNoOpLogHandler() })
+            let runner = try await app.start(host: "127.0.0.1", port: 0, loop: loop)
+            fixture.runner = runner
+            fixture.server = runner.server
+            return runner.port
+        }
+        return fixture
+    }
+
+    /// The application's graceful stop (shutdown and cleanup hooks), awaited.
+    func cleanup(timeout: Duration = .seconds(5)) async throws {
+        try await thread.run { _ in await self.runner?.cleanup(timeout: timeout) }
+    }
+
     /// The number of open connections, read on the loop.
     func connectionCount() async throws -> Int {
         try await thread.run { _ in self.server?.connectionCount ?? 0 }
@@ -59,9 +79,23 @@ final class ServerFixture: @unchecked Sendable {
         try await thread.run { _ in await self.server?.shutdown(timeout: timeout) }
     }
 
+    /// Runs `body` with the server, then stops it, whether `body` threw or not.
+    func serve(_ body: (ServerFixture) async throws -> Void) async throws {
+        do {
+            try await body(self)
+        } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+    }
+
     /// Shuts the server down (gracefully, briefly) and stops the loop thread.
     func stop() async {
-        _ = try? await thread.run { _ in await self.server?.shutdown(timeout: .milliseconds(200)) }
+        _ = try? await thread.run { _ in
+            await self.runner?.cleanup(timeout: .milliseconds(200))
+            await self.server?.shutdown(timeout: .milliseconds(200))
+        }
         thread.shutdown()
     }
 }

@@ -1,0 +1,214 @@
+import AsyncIO
+import Glibc
+import HTTPTypes
+import Logging
+
+/// A function that wraps every handler: it may look at the request, call `handler` (or not), and
+/// change or replace the response, or catch what the handler threw.
+///
+/// ```swift
+/// app.middlewares.append { request, handler in
+///     do {
+///         return try await handler(request)
+///     } catch let error as HTTPError where error.status == .notFound {
+///         return Response(text: "nothing here", status: .notFound)
+///     }
+/// }
+/// ```
+/// Mirrors aiohttp's `@web.middleware async def mw(request, handler)`.
+public typealias Middleware = (Request, Handler) async throws -> StreamResponse
+
+/// A typed key for the state of an ``Application`` or a ``Request``: `app[counterKey] = 0`.
+///
+/// Mirrors aiohttp's `web.AppKey("name", type)` (and, for a request, `request["name"]`).
+public struct AppKey<Value>: Hashable, Sendable {
+    /// The key's name, for messages.
+    public let name: String
+
+    /// A key named `name`. Two keys are the same key when their names and value types are.
+    public init(_ name: String, _ type: Value.Type = Value.self) {
+        self.name = name
+    }
+
+    var storageKey: String { "\(name)#\(Value.self)" }
+}
+
+/// A web application: a router, middlewares, hooks and state, served by an ``HTTPServer``.
+///
+/// ```swift
+/// let app = Application()
+/// try app.router.get("/") { _ in Response(text: "Hello") }
+/// try app.router.get("/users/{id}") { request in
+///     try Response.json(["id": request.matchInfo["id"]])
+/// }
+/// app.middlewares.append(timing)
+/// try app.run(port: 8080)            // or: let runner = try await app.start(port: 8080, loop: loop)
+/// ```
+/// Middlewares run in the order of ``middlewares`` (the first is the outermost) around the
+/// handler the router found; a 404 or 405 is thrown as an ``HTTPError`` inside them, so a
+/// middleware sees and may replace it, as in aiohttp. Hooks: ``onStartup`` before the server
+/// listens, ``onShutdown`` when it stops accepting (before open connections finish), ``onCleanup``
+/// after the last connection closed. The router, middlewares and hooks are frozen once the
+/// application starts.
+///
+/// Loop thread only, like everything a handler touches. Mirrors `aiohttp.web.Application` with
+/// `web.run_app`, `AppRunner` and `TCPSite`.
+public final class Application {
+    /// The router. Mirrors `app.router`.
+    public let router = Router()
+    /// The middlewares, the first the outermost. Mirrors `middlewares=[…]`.
+    public var middlewares: [Middleware] = []
+    /// Run before the server listens, in order; one that throws stops the start. Mirrors `on_startup`.
+    public var onStartup: [(Application) async throws -> Void] = []
+    /// Run when the server stops accepting, in order (close long-lived connections, e.g.
+    /// WebSockets, here). Mirrors `on_shutdown`.
+    public var onShutdown: [(Application) async throws -> Void] = []
+    /// Run after the server closed its connections, in order. Mirrors `on_cleanup`.
+    public var onCleanup: [(Application) async throws -> Void] = []
+    /// The server's limits, deadlines and `Server` field.
+    public var configuration: HTTPServerConfiguration
+    /// Receives handler errors and hook errors (label `aiohttp.server` by default).
+    public var logger: Logger
+    /// Writes a line per request when set (aiohttp's `access_log`).
+    public var accessLog: AccessLogger?
+    private var state: [String: Any] = [:]
+
+    /// An application with `configuration`.
+    public init(configuration: HTTPServerConfiguration = .init(), logger: Logger? = nil) {
+        self.configuration = configuration
+        self.logger = logger ?? Logger(label: "aiohttp.server")
+    }
+
+    /// The application's state under `key`. Mirrors `app[key]`.
+    public subscript<Value>(key: AppKey<Value>) -> Value? {
+        get { state[key.storageKey] as? Value }
+        set { state[key.storageKey] = newValue }
+    }
+
+    /// The handler the server calls: the router's, wrapped in the middlewares. Freezes the router.
+    ///
+    /// Use it to serve the application with ``HTTPServer/start(host:port:configuration:logger:accessLog:backlog:reusePort:loop:handler:)``
+    /// yourself (``start(host:port:backlog:reusePort:loop:)`` does that and runs the hooks).
+    public func makeHandler() -> Handler {
+        router.isFrozen = true
+        let router = router
+        let dispatch: Handler = { request in
+            let path = request.pathWithoutQuery
+            switch router.resolve(request.method, path: path) {
+            case .found(let handler, let parameters):
+                request.matchInfo = parameters
+                return try await handler(request)
+            case .methodNotAllowed(let allowed):
+                throw HTTPError.methodNotAllowed(allowed: allowed)
+            case .notFound:
+                throw HTTPError.notFound()
+            }
+        }
+        let chain = middlewares.reversed().reduce(dispatch) { next, middleware in
+            { request in try await middleware(request, next) }
+        }
+        return { request in
+            request.app = self
+            return try await chain(request)
+        }
+    }
+
+    // MARK: - Running
+
+    /// Runs the startup hooks, then listens: aiohttp's `AppRunner.setup()` + `TCPSite.start()`.
+    ///
+    /// - Throws: what a startup hook throws; what `createServer` throws.
+    public func start(
+        host: String? = "127.0.0.1",
+        port: Int = 8080,
+        backlog: Int = 1024,
+        reusePort: Bool = false,
+        loop: isolated EventLoop
+    ) async throws -> AppRunner {
+        for hook in onStartup { try await hook(self) }
+        let server = try await HTTPServer.start(
+            host: host,
+            port: port,
+            configuration: configuration,
+            logger: logger,
+            accessLog: accessLog,
+            backlog: backlog,
+            reusePort: reusePort,
+            loop: loop,
+            handler: makeHandler()
+        )
+        return AppRunner(app: self, server: server)
+    }
+
+    /// Serves the application on a loop of its own until SIGINT or SIGTERM, then shuts down
+    /// gracefully: aiohttp's `web.run_app(app, host=…, port=…)`.
+    ///
+    /// Prints `======== Running on http://HOST:PORT ========` once it listens.
+    /// - Parameters:
+    ///   - host: the address to listen on.
+    ///   - port: the port; 0 picks a free one.
+    ///   - shutdownTimeout: how long requests in flight may take to finish.
+    ///   - backlog: the listen backlog.
+    /// - Throws: what ``start(host:port:backlog:reusePort:loop:)`` throws.
+    public func run(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        shutdownTimeout: Duration = .seconds(60),
+        backlog: Int = 1024
+    ) throws {
+        // SAFETY: `run` runs the loop on this thread and returns when it ends, so the application
+        // is only ever touched by this thread.
+        nonisolated(unsafe) let app = self
+        try AsyncIO.run { loop in
+            let stop = loop.createFuture(of: Void.self)
+            for signal in [SIGTERM, SIGINT] {
+                try loop.addSignalHandler(signal) { try? stop.setResult(()) }
+            }
+            let runner = try await app.start(host: host, port: port, backlog: backlog, loop: loop)
+            let line = "======== Running on http://\(host):\(runner.port) ========\n(Press CTRL+C to quit)\n"
+            _ = line.withCString { Glibc.write(1, $0, strlen($0)) }
+            try await stop.value
+            await runner.cleanup(timeout: shutdownTimeout)
+        }
+    }
+}
+
+/// A running ``Application``: its server, and the graceful stop that runs the shutdown and cleanup
+/// hooks. Mirrors aiohttp's `AppRunner` with its `TCPSite`.
+public final class AppRunner {
+    /// The application.
+    public let app: Application
+    /// The server.
+    public let server: HTTPServer
+    private var cleanedUp = false
+
+    init(app: Application, server: HTTPServer) {
+        self.app = app
+        self.server = server
+    }
+
+    /// The port the server listens on.
+    public var port: Int { server.port }
+
+    /// Stops accepting, runs the shutdown hooks, lets requests in flight finish for up to `timeout`
+    /// (then cancels them), and runs the cleanup hooks. A hook that throws is logged and the rest
+    /// still run. A second call does nothing. Mirrors `AppRunner.cleanup()`.
+    public func cleanup(timeout: Duration = .seconds(60)) async {
+        guard !cleanedUp else { return }
+        cleanedUp = true
+        server.server?.close()
+        await runHooks(app.onShutdown, name: "on_shutdown")
+        await server.shutdown(timeout: timeout)
+        await runHooks(app.onCleanup, name: "on_cleanup")
+    }
+
+    private func runHooks(_ hooks: [(Application) async throws -> Void], name: String) async {
+        for hook in hooks {
+            do {
+                try await hook(app)
+            } catch {
+                app.logger.error("Error in \(name) hook", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
