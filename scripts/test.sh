@@ -14,6 +14,9 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+# AsyncIOTLS links the system's OpenSSL 3; its tests talk to `openssl s_server`/`s_client`.
+[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+command -v openssl >/dev/null || need+=(openssl)
 # zlib's headers for WebSocketCodec's permessage-deflate (the CZlib system library target).
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 command -v chromium >/dev/null || need+=(chromium)
@@ -28,6 +31,8 @@ python3 -c "import h11" 2>/dev/null || python3 -m pip install -q h11
 # The WebSocket tests' peers: the websockets and aiohttp libraries, and headless Chromium driven by
 # Selenium (Debian's chromium and chromium-driver).
 python3 -c "import websockets, aiohttp, selenium" 2>/dev/null || python3 -m pip install -q websockets aiohttp selenium
+# The TLS tests make their CA and certificates at run time with Python's cryptography.
+python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 # The chat showcase's end-to-end tests are pytest files driving real clients.
 python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
 
