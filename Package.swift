@@ -61,6 +61,7 @@ let package = Package(
                 "AsyncIO",
                 "AsyncIOTLS",
                 "HTTP1Codec",
+                "WebSocketCodec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -162,6 +163,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "WebSocketEcho",
+            dependencies: ["AsyncIO", "AsyncIOHTTP"],
+            path: "Examples/WebSocketEcho",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "WebSocketBench",
+            dependencies: ["AsyncIO", "AsyncIOHTTP", "WebSocketCodec"],
+            path: "Examples/WebSocketBench",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "HTTPGet",
             dependencies: ["AsyncIO", "AsyncIOHTTP", "AsyncIOTLS"],
             path: "Examples/HTTPGet",
@@ -185,7 +200,7 @@ let package = Package(
         ),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
-        .testTarget(name: "ExamplesTests", swiftSettings: strict),
+        .testTarget(name: "ExamplesTests", exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
         .testTarget(
             name: "AsyncIORedisTests",
@@ -200,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "AsyncIOHTTPTests",
             dependencies: [
-                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "AsyncIOTLS", "HTTP1Codec",
+                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "AsyncIOTLS", "HTTP1Codec", "WebSocketCodec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -19,6 +19,8 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v openssl >/dev/null || need+=(openssl)
 # zlib's headers for WebSocketCodec's permessage-deflate (the CZlib system library target).
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -26,6 +28,9 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
 python3 -c "import h11" 2>/dev/null || python3 -m pip install -q h11
+# The WebSocket tests' peers: the websockets and aiohttp libraries, and headless Chromium driven by
+# Selenium (Debian's chromium and chromium-driver).
+python3 -c "import websockets, aiohttp, selenium" 2>/dev/null || python3 -m pip install -q websockets aiohttp selenium
 # The TLS tests make their CA and certificates at run time with Python's cryptography.
 python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 # The chat showcase's end-to-end tests are pytest files driving real clients.

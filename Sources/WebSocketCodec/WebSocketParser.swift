@@ -116,7 +116,8 @@ public struct WebSocketParser: Sendable {
 
     private mutating func compact() {
         if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
+            // Drained: an idle connection keeps no read-sized buffer, a busy one reuses a small one.
+            if buffer.capacity > 4096 { buffer = [] } else { buffer.removeAll(keepingCapacity: true) }
             readIndex = 0
         } else if readIndex > 4096 && readIndex * 2 > buffer.count {
             buffer.removeSubrange(0..<readIndex)

@@ -1,4 +1,4 @@
-import CZlib
+internal import CZlib
 
 /// A raw-deflate compressor for permessage-deflate (RFC 7692 §7.2.1).
 ///
@@ -43,6 +43,9 @@ final class ZlibDeflater: @unchecked Sendable {
         if output.count >= 4 && output.suffix(4).elementsEqual([0, 0, 0xFF, 0xFF]) {
             output.removeLast(4)
         }
+        // zlib writes nothing for an empty message right after a flush (a repeated flush is a
+        // no-op); RFC 7692 §7.2.3.6 sends an empty message as a single 0x00 (an empty stored block).
+        if output.isEmpty { output = [0x00] }
         if resetsEachMessage { deflateReset(&stream) }
         return output
     }
@@ -71,6 +74,9 @@ final class ZlibInflater: @unchecked Sendable {
     /// Inflates one message; throws ``WebSocketError/messageTooLarge(limit:)`` as soon as the
     /// output would pass `limit`, so a small bomb never expands in memory.
     func inflate(_ compressed: [UInt8], limit: Int) throws(WebSocketError) -> [UInt8] {
+        // An empty payload is not valid deflate data (the appended 00 00 ff ff would open a stored
+        // block and leave the stream inside it); read it as the empty message it means.
+        if compressed.isEmpty { return [] }
         var input = compressed
         input.append(contentsOf: [0, 0, 0xFF, 0xFF])
         var output: [UInt8] = []

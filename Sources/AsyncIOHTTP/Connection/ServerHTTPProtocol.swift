@@ -105,6 +105,9 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     private var timerDeadline: LoopInstant?
     /// The server that tracks this connection for graceful shutdown, if any.
     weak var server: HTTPServer?
+    /// The protocol that took the connection over after a `101` (a WebSocket): it gets every
+    /// transport event from then on (see ServerHTTPProtocol+Upgrade.swift).
+    var upgraded: (any UpgradedConnection)?
 
     /// Creates a connection protocol with `configuration`; `logger` receives handler errors.
     public init(configuration: HTTPServerConfiguration = .init(), logger: Logger? = nil) {
@@ -157,6 +160,10 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     }
 
     open func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {
+        if let upgraded {
+            data.withUnsafeBytes { upgraded.received($0) }
+            return
+        }
         if lingering || closing { return }
         parser.feed(data)
         if case .idle = machine.phase { machine.bytesArrived(now: loop.time) }
@@ -166,6 +173,10 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     }
 
     open func eofReceived(loop: isolated EventLoop) -> Bool {
+        if let upgraded {
+            upgraded.peerClosedInput()
+            return true
+        }
         guard !lingering, !closing else { return false }
         let action = machine.peerClosed()
         switch action {
@@ -180,6 +191,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     }
 
     open func connectionLost(_ error: (any Error)?, loop: isolated EventLoop) {
+        upgraded?.connectionLost()
         let wasHandling = machine.connectionLost()
         timer?.cancel()
         timer = nil
@@ -195,12 +207,14 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     open func pauseWriting(loop: isolated EventLoop) {
         writingPaused = true
+        upgraded?.pauseWriting()
         machine.writingPaused(now: loop.time)
         rearmTimer(loop: loop)
     }
 
     open func resumeWriting(loop: isolated EventLoop) {
         writingPaused = false
+        upgraded?.resumeWriting()
         machine.writingResumed()
         drainWait?.wake()
     }
@@ -321,7 +335,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     /// Pauses or resumes reading from the socket as the machine wants.
     func updateReading() {
-        guard let socketTransport, !lingering else { return }
+        guard let socketTransport, !lingering, upgraded == nil else { return }
         let pendingInput = machine.isHandling && feedingBody == nil && parser.hasPendingBytes ? Int.max : 0
         let want = machine.shouldRead(bodyBuffered: feedingBody?.bufferedCount ?? 0, pendingInput: pendingInput)
         guard want != reading else { return }
@@ -570,7 +584,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
             socketTransport?.close()
             requestWait?.wake(throwing: CancelledError(message: "the server shuts down"))
         case .finishThenClose:
-            break
+            upgraded?.serverShuttingDown()
         }
     }
 

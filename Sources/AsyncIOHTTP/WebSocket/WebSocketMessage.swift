@@ -1,0 +1,115 @@
+import AsyncIO
+import WebSocketCodec
+
+/// A message received on a WebSocket: what ``WebSocketResponse/receive(timeout:)`` and
+/// ``ClientWebSocket/receive(timeout:)`` return.
+///
+/// Pings are answered and pongs consumed by the connection itself, so they never appear here.
+/// Mirrors aiohttp's `WSMessage` with `WSMsgType` `TEXT`, `BINARY`, `CLOSE` and `CLOSED`.
+/// Deviation: a protocol error is thrown (a `WebSocketError` whose close code was sent to the
+/// peer) rather than returned as an `ERROR` message.
+public enum WebSocketMessage: Sendable, Hashable {
+    /// A text message.
+    case text(String)
+    /// A binary message.
+    case binary([UInt8])
+    /// The peer closed the connection with this code and reason; the close was answered.
+    case close(WebSocketCloseCode?, reason: String)
+    /// The connection is closed: after a `.close`, after our own `close`, or lost without a close
+    /// frame (then ``WebSocketResponse/closeCode`` is 1006).
+    case closed
+
+    /// The text of a text message, else nil.
+    public var text: String? {
+        if case .text(let text) = self { return text }
+        return nil
+    }
+
+    /// The bytes of a binary message, else nil.
+    public var bytes: [UInt8]? {
+        if case .binary(let bytes) = self { return bytes }
+        return nil
+    }
+}
+
+/// The iterator of `for try await message in ws`: text and binary messages, until the connection
+/// closes (the close and closed messages end the iteration). Errors are `receive`'s.
+public struct WebSocketMessageIterator: AsyncIteratorProtocol {
+    let receive: () async throws -> WebSocketMessage
+
+    public mutating func next() async throws -> WebSocketMessage? {
+        switch try await receive() {
+        case .close, .closed: nil
+        case let message: message
+        }
+    }
+}
+
+/// Why a WebSocket operation failed other than by the peer breaking the protocol.
+public enum WebSocketConnectionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A send after the closing handshake began or after the connection was lost. aiohttp raises
+    /// `ConnectionResetError("Cannot write to closing transport")`.
+    case closed
+    /// No pong arrived within the deadline after a heartbeat ping; the connection was dropped
+    /// (close code 1006). aiohttp reports `ServerTimeoutError`.
+    case heartbeatTimeout
+    /// The opening handshake failed (the client side; the server answers with an HTTP status).
+    case handshakeFailed(WebSocketHandshakeError)
+
+    public var description: String {
+        switch self {
+        case .closed: "Cannot write to closing transport"
+        case .heartbeatTimeout: "No PONG received after PING within the heartbeat deadline"
+        case .handshakeFailed(let error): "WebSocket handshake failed: \(error)"
+        }
+    }
+}
+
+/// How a WebSocket connection behaves, on the server (``WebSocketResponse``) and the client
+/// (``ClientSession/wsConnect(_:options:headers:origin:timeout:)``).
+///
+/// Mirrors the keyword arguments of aiohttp's `WebSocketResponse(...)` and `ws_connect(...)`.
+/// Deviation: `compression` is off by default (aiohttp's server enables it): permessage-deflate
+/// costs about 100–300 KiB per connection.
+public struct WebSocketOptions: Sendable {
+    /// Frame and message size limits (4 MiB by default, aiohttp's `max_msg_size`).
+    public var limits: WebSocketLimits
+    /// Send a ping this often; nil for none. Mirrors `heartbeat`.
+    public var heartbeat: Duration?
+    /// Drop the connection (1006) when no pong follows a heartbeat ping within this time; by
+    /// default half the heartbeat, as aiohttp.
+    public var pongTimeout: Duration?
+    /// How long ``WebSocketResponse/close(code:reason:)`` waits for the peer's close frame.
+    /// Mirrors `timeout` (10 s).
+    public var closeTimeout: Duration
+    /// permessage-deflate, when the peer agrees; nil (the default) for none.
+    public var compression: PerMessageDeflateOptions?
+    /// Subprotocols in order of preference: the server picks the first the client offers, a
+    /// client offers them all. Mirrors `protocols`.
+    public var protocols: [String]
+    /// Origins a server accepts (exact `Origin` values, e.g. `"https://example.com"`); nil accepts
+    /// any. A refused origin gets `403 Forbidden`.
+    public var allowedOrigins: [String]?
+    /// Received messages buffered before reading from the socket pauses.
+    public var maxQueuedMessages: Int
+
+    public init(
+        limits: WebSocketLimits = WebSocketLimits(),
+        heartbeat: Duration? = nil,
+        pongTimeout: Duration? = nil,
+        closeTimeout: Duration = .seconds(10),
+        compression: PerMessageDeflateOptions? = nil,
+        protocols: [String] = [],
+        allowedOrigins: [String]? = nil,
+        maxQueuedMessages: Int = 16
+    ) {
+        self.limits = limits
+        self.heartbeat = heartbeat
+        self.pongTimeout = pongTimeout
+        self.closeTimeout = closeTimeout
+        self.compression = compression
+        self.protocols = protocols
+        self.allowedOrigins = allowedOrigins
+        self.maxQueuedMessages = max(1, maxQueuedMessages)
+    }
+}
