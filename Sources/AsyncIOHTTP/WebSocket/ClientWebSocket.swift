@@ -178,12 +178,12 @@ extension ClientSession {
     /// default headers are sent with `headers`.
     ///
     /// - Parameters:
-    ///   - url: `ws://host:port/path`; `wss://` needs TLS, which is not available yet.
+    ///   - url: `ws://host:port/path` (`wss://` is not supported yet: `invalidURL`).
     ///   - options: limits, heartbeat, subprotocols to offer, compression to offer.
     ///   - extraHeaders: more request fields (cookies, authorization).
     ///   - origin: the `Origin` to send, as a browser would.
     ///   - delay: the time allowed for connecting and the opening handshake together.
-    /// - Throws: ``ClientError`` (`invalidURL`, `tlsNotAvailable`, `cannotConnect`,
+    /// - Throws: ``ClientError`` (`invalidURL`, `cannotConnect`,
     ///   `serverDisconnected`, `malformedResponse`); ``WebSocketConnectionError/handshakeFailed(_:)``
     ///   for an answer that is not a valid `101` (a `404`, a wrong `Sec-WebSocket-Accept`);
     ///   `AsyncIOError.timeout`.
@@ -197,7 +197,7 @@ extension ClientSession {
         let parsed = try ClientURL(url)
         switch parsed.scheme {
         case "ws", "http": break
-        case "wss", "https": throw ClientError.tlsNotAvailable(url: url)
+        // TODO(#15): wss:// over AsyncIOTLS (the session's TLS context), as the pool does for https.
         default: throw ClientError.invalidURL(url)
         }
         guard !isClosed else { throw ClientError.sessionClosed }
