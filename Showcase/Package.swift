@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 .product(name: "AsyncIO", package: "swift-asyncio"),
                 .product(name: "AsyncIOHTTP", package: "swift-asyncio"),
+                .product(name: "WebSocketCodec", package: "swift-asyncio"),
                 .product(name: "AsyncIORedis", package: "swift-asyncio"),
                 .product(name: "RESPCodec", package: "swift-asyncio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -108,14 +108,21 @@ public final class RedisBroker: ChatBroker {
                 case .gap(.dropped(let count)):
                     logger.warning("pub/sub messages dropped", metadata: ["count": "\(count)"])
                 case .gap(.reconnecting(let error)):
-                    degrade(error)
+                    if subscriber === self.subscriber { degrade(error) }
                     return
                 }
             }
-            if !isClosed { degrade(RedisError.connectionClosed(reason: "the subscription ended")) }
+            if subscriber === self.subscriber { degrade(RedisError.connectionClosed(reason: "the subscription ended")) }
         } catch {
-            if !isClosed { degrade(error) }
+            if subscriber === self.subscriber { failed(error) }
         }
+    }
+
+    /// A command failed: Redis is gone, unless the caller's task was cancelled (a page that left
+    /// mid-command), which says nothing about Redis.
+    private func failed(_ error: any Error) {
+        if error is CancelledError { return }
+        degrade(error)
     }
 
     /// Turns degraded (once) and starts reconnecting.
@@ -157,14 +164,14 @@ public final class RedisBroker: ChatBroker {
     public func subscribe(_ room: String) async {
         rooms.insert(room)
         guard let subscriber else { return }
-        do { try await subscriber.subscribe([Self.channel(room)]) } catch { degrade(error) }
+        do { try await subscriber.subscribe([Self.channel(room)]) } catch { failed(error) }
     }
 
     public func unsubscribe(_ room: String) async {
         rooms.remove(room)
         fallbackHistory[room] = nil
         guard let subscriber else { return }
-        do { try await subscriber.unsubscribe([Self.channel(room)]) } catch { degrade(error) }
+        do { try await subscriber.unsubscribe([Self.channel(room)]) } catch { failed(error) }
     }
 
     public func publish(_ event: ChatEvent) async {
@@ -185,7 +192,7 @@ public final class RedisBroker: ChatBroker {
                 _ = try await commands.send("PUBLISH", Self.channel(event.room), payload)
                 return
             } catch {
-                degrade(error)
+                failed(error)
             }
         }
         // Degraded: this instance's users still talk to each other.
@@ -216,7 +223,7 @@ public final class RedisBroker: ChatBroker {
                 return ChatEvent.parse(bytes)
             }
         } catch {
-            degrade(error)
+            failed(error)
             return fallbackHistory[room] ?? []
         }
     }
@@ -224,7 +231,7 @@ public final class RedisBroker: ChatBroker {
     public func enter(_ room: String, nick: String) async {
         local[room, default: [:]][nick, default: 0] += 1
         guard let commands else { return }
-        do { try await addPresence(room, nick, on: commands) } catch { degrade(error) }
+        do { try await addPresence(room, nick, on: commands) } catch { failed(error) }
     }
 
     public func exit(_ room: String, nick: String) async {
@@ -235,7 +242,7 @@ public final class RedisBroker: ChatBroker {
         do {
             _ = try await commands.send("ZREM", Self.presenceKey(room), member(nick))
         } catch {
-            degrade(error)
+            failed(error)
         }
     }
 
@@ -246,7 +253,7 @@ public final class RedisBroker: ChatBroker {
             let nicks = (reply.elements ?? []).compactMap(\.string).map { String($0.prefix { $0 != "@" }) }
             return Set(nicks).sorted()
         } catch {
-            degrade(error)
+            failed(error)
             return (local[room] ?? [:]).keys.sorted()
         }
     }
@@ -265,7 +272,7 @@ public final class RedisBroker: ChatBroker {
             }
             return rooms.sorted { $0.name < $1.name }
         } catch {
-            degrade(error)
+            failed(error)
             return fallback
         }
     }
@@ -307,7 +314,7 @@ public final class RedisBroker: ChatBroker {
                 }
                 _ = try await commands.send("ZREMRANGEBYSCORE", Self.roomsKey, "-inf", now)
             } catch {
-                degrade(error)
+                failed(error)
             }
         }
     }

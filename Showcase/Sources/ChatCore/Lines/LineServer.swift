@@ -15,8 +15,6 @@ public final class LineServer {
     private var server: Server?
     /// The reader's limit: a line longer than this is not a message but an attack.
     static let lineLimit = 64 * 1024
-    /// The kernel's send buffer of each connection (it doubles it for its bookkeeping).
-    static let kernelSendBuffer = 64 * 1024
 
     public init(hub: ChatHub, logger: Logger) {
         self.hub = hub
@@ -53,12 +51,7 @@ public final class LineServer {
             writer.close()
             return
         }
-        // The kernel would otherwise grow the send buffer to megabytes (autotuning) before our own
-        // limit could see a client that does not read.
-        if let descriptor = writer.extraInfo.fileDescriptor {
-            var size = Int32(Self.kernelSendBuffer)
-            setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
+        if let descriptor = writer.extraInfo.fileDescriptor { limitKernelSendBuffer(descriptor) }
         let connection = LineConnection(writer: writer, maxOutgoingBytes: hub.limits.maxOutgoingBytes)
         let client = hub.register(address: address, kind: .line, connection: connection)
         loop.createTask { [self] in await serve(client, reader) }
@@ -95,6 +88,14 @@ public final class LineServer {
         }
         await hub.disconnected(client, reason: reason)
     }
+}
+
+/// Keeps the kernel's send buffer of a client's socket at 64 KiB (the kernel doubles it for its
+/// bookkeeping): autotuning would otherwise grow it to megabytes before the client's own outgoing
+/// limit could see that it does not read.
+func limitKernelSendBuffer(_ descriptor: Int32) {
+    var size: Int32 = 64 * 1024
+    setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
 }
 
 /// Seconds on the monotonic clock.

@@ -140,6 +140,8 @@ enum Page {
           state.socket = socket;
           socket.onopen = () => {
             state.attempt = 0;
+            state.degraded = false;
+            showNotice("");
             setStatus("online", "online");
             if (state.nick) send({ type: "nick", nick: state.nick });
             for (const room of state.rooms) send({ type: "join", room });

@@ -29,7 +29,7 @@ public final class WebServer {
             logger: logger,
             reusePort: reusePort,
             loop: loop
-        ) { [self] request in try await respond(to: request) }
+        ) { [self] request in try await respond(to: request, loop: loop) }
     }
 
     /// Stops accepting, lets requests in progress finish for up to `timeout`.
@@ -37,7 +37,7 @@ public final class WebServer {
         await server?.shutdown(timeout: timeout)
     }
 
-    private func respond(to request: Request) async throws -> StreamResponse {
+    private func respond(to request: Request, loop: isolated EventLoop) async throws -> StreamResponse {
         let path = request.rawPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         guard request.method == .get || request.method == .head else {
             throw HTTPError.methodNotAllowed(allowed: [.get, .head])
@@ -47,6 +47,7 @@ public final class WebServer {
         case "/chat.css": return page(Page.css, type: "text/css")
         case "/chat.js": return page(Page.javascript, type: "text/javascript")
         case "/favicon.svg", "/favicon.ico": return page(Page.favicon, type: "image/svg+xml")
+        case "/ws": return try await socket(request, loop: loop)
         case "/healthz": return health()
         case "/metrics":
             return Response(body: hub.metrics.exposition(), contentType: "text/plain; version=0.0.4", charset: "utf-8")
