@@ -141,12 +141,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
-            name: "HangingTasks",
-            dependencies: ["AsyncIO"],
-            path: "Examples/HangingTasks",
-            swiftSettings: strict
-        ),
-        .executableTarget(
             name: "EchoBench",
             dependencies: ["AsyncIO"],
             path: "Examples/EchoBench",

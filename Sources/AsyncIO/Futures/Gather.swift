@@ -203,6 +203,5 @@ private func gatherAll(_ children: [any CombinedFuture], returnExceptions: Bool)
     guard !children.isEmpty else { return }
     let core = try loopForAwait().core
     let gathering = GatheringFuture(core: core, children: children, returnExceptions: returnExceptions)
-    core.noteAwaits(gathering, label: "gather", children)
     try await gathering.value
 }

@@ -165,11 +165,6 @@ public final class LoopTaskGroup {
         while !tasks.isEmpty {
             let waiter = onCompleted ?? Future<Void>(core: loop.core)
             onCompleted = waiter
-            loop.core.noteAwaits(
-                waiter,
-                label: "TaskGroup",
-                tasks.values.sorted { $0.number < $1.number }.map { $0.task as AnyObject }
-            )
             do {
                 try await waiter.value
             } catch {

@@ -35,7 +35,6 @@ public func wait<Value>(
     guard !futures.isEmpty else { throw AsyncIOError.invalidArgument("Set of Tasks/Futures is empty.") }
     let core = try loopForAwait().core
     let waiter = Future<Void>(core: core)
-    core.noteAwaits(waiter, label: "wait", futures)
     var counter = futures.count
     var timeoutHandle: Handle?
     if let timeout {
@@ -154,7 +153,6 @@ private func cancelAndWait<Value>(_ future: Future<Value>) async throws {
 public func shield<Value>(_ future: Future<Value>) -> Future<Value> {
     guard !future.isDone else { return future }
     let outer = Future<Value>(core: future.core)
-    future.core.noteAwaits(outer, label: "shield", [future])
     let token = future.addDoneCallback { inner in
         guard !outer.isDone else {
             // The outer Future was cancelled: mark the inner error as seen, asyncio does too.

@@ -90,9 +90,6 @@ final class LoopCore: @unchecked Sendable {
     var callbackTokens = 0
     /// Where each pending task was created, kept in debug mode only (for the reports about it).
     var taskSites: [ObjectIdentifier: CallSite] = [:]
-    /// What each pending combinator waiter (gather, wait, shield, a task group) waits for: the
-    /// edges of the call graph no task records (`CallGraph.swift`).
-    var awaitEdges: [ObjectIdentifier: AwaitEdge] = [:]
     var debug = false
     var slowCallbackDuration: Duration = .milliseconds(100)
     /// Callbacks run by `shutdown` hooks (the default executor's shutdown, for instance).
