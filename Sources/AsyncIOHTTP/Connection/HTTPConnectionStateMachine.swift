@@ -366,7 +366,10 @@ struct HTTPConnectionStateMachine: Sendable {
     /// running and must be cancelled.
     mutating func connectionLost() -> Bool {
         let handling: Bool
-        if case .exchange = phase { handling = true } else { handling = false }
+        switch phase {
+        case .exchange, .upgraded: handling = true
+        default: handling = false
+        }
         phase = .closed
         return handling
     }
