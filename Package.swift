@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "HTTP1Codec", targets: ["HTTP1Codec"]),
         .library(name: "RESPCodec", targets: ["RESPCodec"]),
         .library(name: "AsyncIOHTTP", targets: ["AsyncIOHTTP"]),
+        .library(name: "AsyncIORedis", targets: ["AsyncIORedis"]),
         .library(name: "WebSocketCodec", targets: ["WebSocketCodec"]),
     ],
     dependencies: [
@@ -59,6 +60,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "AsyncIORedis",
+            dependencies: ["AsyncIO", "RESPCodec", .product(name: "DequeModule", package: "swift-collections")],
             swiftSettings: strict
         ),
 
@@ -113,6 +119,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "RunCommand",
+            dependencies: ["AsyncIO"],
+            path: "Examples/RunCommand",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "EchoBench",
             dependencies: ["AsyncIO"],
             path: "Examples/EchoBench",
@@ -148,12 +161,20 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "RedisSubscriber",
+            dependencies: ["AsyncIO", "AsyncIORedis"],
+            path: "Examples/RedisSubscriber",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
+        .testTarget(name: "AsyncIORedisTests", dependencies: ["AsyncIORedis", "AsyncIO"], swiftSettings: strict),
         .testTarget(
             name: "WebSocketCodecTests",
             dependencies: ["WebSocketCodec", .product(name: "HTTPTypes", package: "swift-http-types")],

@@ -23,9 +23,17 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
 python3 -c "import h11" 2>/dev/null || python3 -m pip install -q h11
+# The chat showcase's end-to-end tests are pytest files driving real clients.
+python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
 
 # Many connections at once in the transport tests: raise the soft descriptor limit to the hard one.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# The chat (Showcase/, its own package): its unit tests, then line and HTTP clients against the
+# built `Chat` executable over loopback.
+swift build --build-tests --package-path Showcase
+swift test --skip-build --package-path Showcase
+CHAT_BIN="$PWD/Showcase/.build/debug/Chat" python3 -m pytest -q -p no:cacheprovider Showcase/Tests/e2e

@@ -61,6 +61,24 @@ int casyncio_signalfd(int fd, const sigset_t *mask) { return signalfd(fd, mask, 
 
 int casyncio_pipe(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
 
+int casyncio_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int casyncio_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int casyncio_pidfd_send_signal(int pidfd, int signo) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0);
+}
+
+int casyncio_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int casyncio_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+const short CASYNCIO_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
+
 // The wake-up fd per signal, plus one (0: none). Read by the handler, written by install/restore.
 static volatile sig_atomic_t signal_wakeup_fds[NSIG];
 

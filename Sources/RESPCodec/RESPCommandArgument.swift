@@ -59,3 +59,12 @@ extension Int64: RESPCommandArgument {
     /// Appends the decimal text.
     public func appendRESPPayload(to buffer: inout [UInt8]) { RESPEncoder.appendDecimal(self, to: &buffer) }
 }
+
+extension Double: RESPCommandArgument {
+    /// The length of the text Redis reads back (`1.5`, `inf`, `-inf`).
+    public var respPayloadCount: Int { RESPEncoder.doubleText(self).utf8.count }
+    /// Appends the text: Swift's shortest round-tripping decimal, or `inf`/`-inf`/`nan`.
+    public func appendRESPPayload(to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: RESPEncoder.doubleText(self).utf8)
+    }
+}

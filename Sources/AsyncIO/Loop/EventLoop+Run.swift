@@ -82,6 +82,11 @@ extension EventLoop {
         guard !core.isClosed else { return }
         guard core.claimThread() else { throw AsyncIOError.loopState("Cannot close a running event loop") }
         defer { core.releaseThread() }
+        // No child left behind: those still running are killed and reaped (see ChildProcessTransport).
+        if let children = core.existingIO?.children.values {
+            for child in children { child.reapAtClose() }
+            core.existingIO?.children.removeAll()
+        }
         let pending = core.close()
         for task in pending.tasks {
             core.reportException(message: "Task was destroyed but it is pending!", source: "\(task)")

@@ -112,6 +112,8 @@ final class LoopCore: @unchecked Sendable {
     /// or store that calls nothing back. A checked access (a `lazy var`'s, say) costs a
     /// thread-local lookup each time, on every read.
     @exclusivity(unchecked) private var ioStorage: LoopIOState?
+    /// The transports' state if any transport was made (closing the loop reaps its children).
+    var existingIO: LoopIOState? { ioStorage }
 
     init(clock: any LoopClock) throws(SystemError) {
         self.clock = clock

@@ -17,6 +17,9 @@ final class LoopIOState {
     /// Signal handling state, made by the first `addSignalHandler`.
     var signals: SignalState?
 
+    /// The children started on this loop and not reaped yet, by pid (Subprocess/).
+    var children: [Int32: ChildProcessTransport] = [:]
+
     init() {
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
     }

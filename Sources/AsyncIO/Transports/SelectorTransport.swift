@@ -11,6 +11,8 @@ struct SelectorTransportState {
     var isClosing = false
     /// `connectionLost` is scheduled or done; nothing else will reach the protocol.
     var lostScheduled = false
+    /// Reading was not paused by `pauseReading` (for transports that read).
+    var readingWanted = true
 }
 
 /// A transport over one socket, driven by the loop's selector: what `SocketTransport` and
@@ -67,6 +69,25 @@ extension SelectorTransport {
             core.reportException(message: "Fatal error: cannot watch socket \(fd)", error: error)
             forceClose(error)
         }
+    }
+
+    // MARK: - Reading flow control (for transports that read)
+
+    /// True unless reading was paused or the transport is closing. Mirrors `is_reading()`.
+    var isReading: Bool { selectorState.readingWanted && !isClosing }
+
+    /// Stops reading until `resumeReading`. Mirrors `pause_reading()`.
+    func pauseReading() {
+        guard !isClosing, selectorState.readingWanted else { return }
+        selectorState.readingWanted = false
+        updateInterest()
+    }
+
+    /// Reads again. Mirrors `resume_reading()`.
+    func resumeReading() {
+        guard !isClosing, !selectorState.readingWanted else { return }
+        selectorState.readingWanted = true
+        updateInterest()
     }
 
     // MARK: - Closing

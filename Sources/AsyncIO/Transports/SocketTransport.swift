@@ -32,8 +32,6 @@ final class SocketTransport: Transport, SelectorTransport {
     private var writeBuffer = WriteBuffer()
     private var flow = WriteFlowControl()
 
-    /// Reading was not paused by `pauseReading`.
-    private var readingWanted = true
     /// EOF was received and the protocol kept the connection half-open: no more reads.
     private var readEOF = false
     /// `writeEOF()` was called; the write side shuts down once the buffer is empty.
@@ -166,7 +164,7 @@ final class SocketTransport: Transport, SelectorTransport {
     var desiredInterest: SelectorEvents {
         guard !lostScheduled else { return [] }
         var wanted: SelectorEvents = []
-        if readingWanted && !readEOF && !isClosing { wanted.insert(.readable) }
+        if selectorState.readingWanted && !readEOF && !isClosing { wanted.insert(.readable) }
         if !writeBuffer.isEmpty || writableWaiter != nil { wanted.insert(.writable) }
         return wanted
     }
@@ -200,22 +198,6 @@ final class SocketTransport: Transport, SelectorTransport {
         releaseDescriptor(loop: loop)
         server?.connectionClosed(self)
         server = nil
-    }
-
-    // MARK: - Reading flow control
-
-    var isReading: Bool { readingWanted && !isClosing }
-
-    func pauseReading() {
-        guard !isClosing, readingWanted else { return }
-        readingWanted = false
-        updateInterest()
-    }
-
-    func resumeReading() {
-        guard !isClosing, !readingWanted else { return }
-        readingWanted = true
-        updateInterest()
     }
 
     // MARK: - Extra info
@@ -352,7 +334,7 @@ extension SocketTransport {
     func beginSendfile() throws(TransportError) -> Bool {
         guard !isClosing else { throw TransportError.closed }
         guard !isSendfileActive else { throw TransportError.sendfileInProgress }
-        let wasReading = readingWanted
+        let wasReading = selectorState.readingWanted
         pauseReading()
         isSendfileActive = true
         return wasReading

@@ -57,14 +57,16 @@ struct WriteBuffer: ~Copyable {
         chunks.append(Chunk(base: base, start: 0, end: bytes.count, capacity: capacity))
     }
 
-    /// Writes as much as the kernel takes with one `writev`.
+    /// Writes as much as the kernel takes with one `send` or `writev`.
     ///
-    /// - Returns: the number of bytes written (0 if the socket would block).
+    /// - Parameter sockets: `fd` is a socket (one chunk goes with `send(MSG_NOSIGNAL)`); false for
+    ///   pipes and ttys, which take `writev` only.
+    /// - Returns: the number of bytes written (0 if the descriptor would block).
     /// - Throws: `SystemError` for anything but EAGAIN/EINTR (EPIPE, ECONNRESET, …).
-    mutating func flush(to fd: Int32) throws(SystemError) -> Int {
+    mutating func flush(to fd: Int32, sockets: Bool = true) throws(SystemError) -> Int {
         guard !chunks.isEmpty else { return 0 }
         let written: Int
-        if chunks.count == 1, let only = chunks.first {
+        if sockets, chunks.count == 1, let only = chunks.first {
             // SAFETY: `start..<end` lies inside the chunk's allocation.
             written = send(fd, only.base + only.start, only.end - only.start, Int32(MSG_NOSIGNAL))
         } else {
@@ -81,7 +83,7 @@ struct WriteBuffer: ~Copyable {
         if written < 0 {
             let error = errno
             if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return 0 }
-            throw SystemError(call: "send", errno: error)
+            throw SystemError(call: sockets ? "send" : "write", errno: error)
         }
         consume(written)
         return written

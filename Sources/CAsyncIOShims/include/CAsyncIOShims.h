@@ -6,6 +6,7 @@
 #ifdef __linux__
 #include <errno.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -55,6 +56,19 @@ int casyncio_signal_restore(int signo);
 int casyncio_signal_is_default(int signo);
 /// 1 on the process's main thread (gettid() == getpid()).
 int casyncio_is_main_thread(void);
+
+/// `pipe2(fds, O_CLOEXEC)`: blocking ends, for a child's standard descriptors.
+int casyncio_pipe_cloexec(int fds[2]);
+/// `pidfd_open(pid, 0)`: a descriptor that becomes readable when the process `pid` exits.
+int casyncio_pidfd_open(pid_t pid);
+/// `pidfd_send_signal(pidfd, signo, NULL, 0)`.
+int casyncio_pidfd_send_signal(int pidfd, int signo);
+/// `posix_spawn_file_actions_addchdir_np` (glibc 2.29).
+int casyncio_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+/// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34).
+int casyncio_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+/// `POSIX_SPAWN_SETSID` (glibc 2.26): the child starts a new session.
+extern const short CASYNCIO_POSIX_SPAWN_SETSID;
 
 /// Monotonic clock in nanoseconds.
 int64_t casyncio_monotonic_ns(void);

@@ -133,18 +133,7 @@ import Testing
         let (readEnd, writeEnd) = (fds[0], fds[1])
         defer { close(readEnd) }
         let payload = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        let writer = Thread {
-            payload.withUnsafeBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let count = write(writeEnd, bytes.baseAddress! + offset, bytes.count - offset)
-                    if count <= 0 { break }
-                    offset += count
-                }
-            }
-            close(writeEnd)
-        }
-        writer.start()
+        PipeTransportTests.writeAndClose(writeEnd, payload)
         let (refused, sent, received) = try await EventLoopThread.run { loop in
             let (transport, peer) = try await Self.connect(loop, RecordingProtocol(loop: loop))
             var refused = ""
