@@ -22,37 +22,43 @@ let port = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 1234
 /// `bytes.upper()`: a–z become A–Z, every other byte is left alone.
 func upper(_ byte: UInt8) -> UInt8 { byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte }
 
-try run { loop in
-    let server = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
-    try server.setReuseAddress()
-    try server.bind(to: .ipv4(host: "127.0.0.1", port: port))
-    try server.listen(backlog: 128)
-    say("Server listening on: \(try server.localAddress())")
+do {
+    try run { loop in
+        let server = try Socket(family: AF_INET, type: Int32(SOCK_STREAM.rawValue))
+        try server.setReuseAddress()
+        try server.bind(to: .ipv4(host: "127.0.0.1", port: port))
+        try server.listen(backlog: 128)
+        say("Server listening on: \(try server.localAddress())")
 
-    // SIGTERM and SIGINT cancel the accepting task; what is left is cancelled by `run`.
-    let main = currentTask()
-    for signal in [SIGTERM, SIGINT] {
-        try loop.addSignalHandler(signal) { main?.cancel(message: "signal \(signal)") }
-    }
+        // SIGTERM and SIGINT cancel the accepting task; what is left is cancelled by `run`.
+        let main = currentTask()
+        for signal in [SIGTERM, SIGINT] {
+            try loop.addSignalHandler(signal) { main?.cancel(message: "signal \(signal)") }
+        }
 
-    do {
-        while true {
-            let (client, address) = try await loop.sockAccept(server)
-            loop.createTask {
-                say("Client connected: \(address)")
-                defer {
-                    say("Client has disconnected")
-                    client.close()
-                }
-                while true {
-                    let data = try await loop.sockRecv(client, maxBytes: 4096)
-                    if data.isEmpty { break }
-                    try await loop.sockSendAll(client, data.map(upper))
+        do {
+            while true {
+                let (client, address) = try await loop.sockAccept(server)
+                loop.createTask {
+                    say("Client connected: \(address)")
+                    defer {
+                        say("Client has disconnected")
+                        client.close()
+                    }
+                    while true {
+                        let data = try await loop.sockRecv(client, maxBytes: 4096)
+                        if data.isEmpty { break }
+                        try await loop.sockSendAll(client, data.map(upper))
+                    }
                 }
             }
+        } catch is CancelledError {
+            server.close()
+            say("Server stopped")
         }
-    } catch is CancelledError {
-        server.close()
-        say("Server stopped")
     }
+} catch {
+    // An error escaping `run` (a port in use, say) ends the program with its message on stderr
+    // and status 1, as an uncaught Python exception does; a top-level `try` would crash.
+    exitProgram(reporting: error)
 }

@@ -53,17 +53,23 @@ final class EchoProtocol: ConnectionProtocol {
     }
 }
 
-try run { loop in
-    let server = try await loop.createServer({ EchoProtocol() }, host: "127.0.0.1", port: port)
-    say("Server listening on: \(try server.sockets[0].localAddress())")
-    say("Server started")
-    let stop = loop.createFuture(of: Void.self)
-    for signal in [SIGTERM, SIGINT] {
-        try loop.addSignalHandler(signal) { try? stop.setResult(()) }
+do {
+    try run { loop in
+        let server = try await loop.createServer({ EchoProtocol() }, host: "127.0.0.1", port: port)
+        say("Server listening on: \(try server.sockets[0].localAddress())")
+        say("Server started")
+        let stop = loop.createFuture(of: Void.self)
+        for signal in [SIGTERM, SIGINT] {
+            try loop.addSignalHandler(signal) { try? stop.setResult(()) }
+        }
+        try await stop.value
+        server.close()
+        server.closeClients()
+        try await server.waitClosed()
+        say("Server stopped")
     }
-    try await stop.value
-    server.close()
-    server.closeClients()
-    try await server.waitClosed()
-    say("Server stopped")
+} catch {
+    // An error escaping `run` (a port in use, say) ends the program with its message on stderr
+    // and status 1, as an uncaught Python exception does; a top-level `try` would crash.
+    exitProgram(reporting: error)
 }

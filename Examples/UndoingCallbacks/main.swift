@@ -17,9 +17,12 @@
 // 2. on a thread of its own (a DispatchQueue, a C library's worker thread): a Future belongs to its
 //    loop and is not Sendable, so hand the callback the Future's `resolver`, which hops to the loop.
 //
+// Ctrl-C or SIGTERM ends it cleanly (output flushed, one line on stderr, status 130 or 143).
+//
 // Usage: swift run UndoingCallbacks
 import AsyncIO
 import Dispatch
+import Glibc  // SIGINT, SIGTERM
 
 struct LookupError: Error, CustomStringConvertible {
     var name: String
@@ -81,23 +84,29 @@ func birthYearFromAnotherThread(of name: String, loop: isolated EventLoop) async
 
 // MARK: - Main
 
-try run { loop in
-    for name in ["ada", "bob"] {
-        do {
-            print("on the loop:        \(name) was born in \(try await birthYear(of: name, loop: loop))")
-        } catch {
-            print("on the loop:        \(name): \(error)")
+do {
+    try run(interruptSignals: [SIGINT, SIGTERM]) { loop in
+        for name in ["ada", "bob"] {
+            do {
+                print("on the loop:        \(name) was born in \(try await birthYear(of: name, loop: loop))")
+            } catch {
+                print("on the loop:        \(name): \(error)")
+            }
+            do {
+                print(
+                    "from a thread:      \(name) was born in \(try await birthYearFromAnotherThread(of: name, loop: loop))"
+                )
+            } catch {
+                print("from a thread:      \(name): \(error)")
+            }
         }
-        do {
-            print(
-                "from a thread:      \(name) was born in \(try await birthYearFromAnotherThread(of: name, loop: loop))"
-            )
-        } catch {
-            print("from a thread:      \(name): \(error)")
-        }
+        // Wrapped, they compose like any coroutine: both lookups run at once.
+        let ada = loop.createTask { try await birthYear(of: "ada", loop: loop) }
+        let grace = loop.createTask { try await birthYearFromAnotherThread(of: "grace", loop: loop) }
+        print("concurrently:       ada \(try await ada.value), grace \(try await grace.value)")
     }
-    // Wrapped, they compose like any coroutine: both lookups run at once.
-    let ada = loop.createTask { try await birthYear(of: "ada", loop: loop) }
-    let grace = loop.createTask { try await birthYearFromAnotherThread(of: "grace", loop: loop) }
-    print("concurrently:       ada \(try await ada.value), grace \(try await grace.value)")
+} catch {
+    // An error escaping `run` (a port in use, say) ends the program with its message on stderr
+    // and status 1, as an uncaught Python exception does; a top-level `try` would crash.
+    exitProgram(reporting: error)
 }

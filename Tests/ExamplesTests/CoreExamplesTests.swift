@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 /// The two programs of the core issue: the talk's "asyncio 101" and "Undoing callbacks".
@@ -7,6 +8,21 @@ import Testing
         let exit = try await hello.waitForExit(seconds: 60)
         #expect(exit == .exited(0))
         #expect(hello.printed == "hello!\nhello!\n")
+    }
+
+    /// Issue 12: Ctrl-C in a `try run { … }` program crashed (exit status 132, a backtrace, and
+    /// with stdout piped, everything printed before was lost); SIGTERM killed it, output lost too.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func helloWithItsOutputPipedStopsCleanlyOnASignal(_ signal: Int32) async throws {
+        let hello = try ExampleProcess("Hello", arguments: [])
+        #expect(try await hello.waitUntilCatching([SIGINT, SIGTERM]))
+        hello.send(signal)
+        let exit = try await hello.waitForExit(seconds: 60)
+        #expect(exit == .exited(signal == SIGINT ? 130 : 143))
+        // The first line is printed before the loop first waits, so before the signal is handled;
+        // stdout is a pipe (block-buffered), so it shows only if the program flushed it.
+        #expect(hello.printed.hasPrefix("hello!\n"))
+        #expect(hello.errors == (signal == SIGINT ? "KeyboardInterrupt\n" : "Terminated\n"))
     }
 
     @Test func undoingCallbacksAwaitsCallbackAPIsFromTheLoopAndFromAThread() async throws {

@@ -16,6 +16,8 @@ final class ExampleProcess: @unchecked Sendable {
     private var exitStatus: Int32?
     /// The reader thread saw the end of the child's output.
     private var outputEnded = false
+    /// The file the child's stderr goes to.
+    private let errorsPath: String
 
     init(_ name: String, arguments: [String]) throws {
         let testExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -35,7 +37,10 @@ final class ExampleProcess: @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        errorsPath =
+            FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(name.split(separator: "/").last ?? "child")-\(UUID().uuidString).stderr").path
+        posix_spawn_file_actions_addopen(&actions, 2, errorsPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         var empty = sigset_t()
@@ -82,6 +87,7 @@ final class ExampleProcess: @unchecked Sendable {
             kill(pid, SIGKILL)
             _ = reap(block: true)
         }
+        unlink(errorsPath)
     }
 
     /// The child's wait status once it exited (nil while it runs).
@@ -102,6 +108,25 @@ final class ExampleProcess: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return output
+    }
+
+    /// Everything the child wrote on stderr so far.
+    var errors: String {
+        (try? String(contentsOfFile: errorsPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Waits (up to `seconds`) until the child catches every one of `signals` (it installed its
+    /// handlers), as /proc/PID/status's SigCgt mask shows: a signal sent before that would kill it.
+    func waitUntilCatching(_ signals: [Int32], seconds: Double = 60) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let caught = status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") }
+                .flatMap { UInt64($0.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) }
+            if let caught, signals.allSatisfy({ caught & (1 << UInt64($0 - 1)) != 0 }) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 
     /// Waits (up to `seconds`) until the output contains `text`.

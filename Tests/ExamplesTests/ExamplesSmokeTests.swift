@@ -84,6 +84,42 @@ import Testing
         #expect(exit == .exited(0))
     }
 
+    /// Issue 12: a client whose line is over the reader's 64 KiB limit made its handler throw
+    /// `LimitOverrunError` without closing the writer; its connection stayed in CLOSE-WAIT, and then
+    /// `waitClosed()` never returned, so the server ignored SIGINT and SIGTERM.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func streamsEchoServerClosesAClientWhoseLineIsTooLongAndStillStops(_ signal: Int32) async throws {
+        let server = try ExampleProcess("StreamsEchoServer", arguments: ["0"])
+        let port = try #require(try await server.port())
+        let client = try Client(port: port)
+        client.send(String(repeating: "a", count: 100_000) + "\n")
+        // The server closes the connection (EOF, or a reset while the line is unread).
+        #expect(client.receiveToEOF() == "")
+        client.shutdownWrite()
+        #expect(try await server.waitForOutput(containing: "Client done (0 connected)"))
+        let other = try Client(port: port)
+        other.send("still serving\n")
+        #expect(other.receive(14) == "still serving\n")
+        server.send(signal)
+        let exit = try await server.waitForExit()
+        #expect(exit == .exited(0))
+        #expect(server.printed.contains("Server stopped\n"))
+    }
+
+    /// Issue 12: an error escaping `run` (here: the port is taken) crashed an example; it now ends
+    /// with the error on stderr and status 1, as an uncaught Python exception does.
+    @Test(arguments: ["LoopUppercaseServer", "ProtocolEchoServer", "StreamsEchoServer"])
+    func anExampleWhosePortIsTakenSaysSoAndExitsWithStatusOne(_ name: String) async throws {
+        let first = try ExampleProcess(name, arguments: ["0"])
+        let port = try #require(try await first.port())
+        let second = try ExampleProcess(name, arguments: ["\(port)"])
+        let exit = try await second.waitForExit()
+        #expect(exit == .exited(1))
+        #expect(second.errors == "bind(127.0.0.1:\(port)): Address already in use (errno 98)\n")
+        first.send(SIGTERM)
+        #expect(try await first.waitForExit() == .exited(0))
+    }
+
     @Test(arguments: ["sockets", "protocol", "streams"])
     func echoBenchEchoesInEveryModeAndExitsOnSIGTERM(_ mode: String) async throws {
         let server = try ExampleProcess("EchoBench", arguments: ["--mode", mode, "--port", "0"])

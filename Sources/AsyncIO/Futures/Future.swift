@@ -242,9 +242,19 @@ public class Future<Value>: FutureCancelling, CustomStringConvertible {
         get async throws {
             // `isDone`, not a look at `state` here: copying a generic enum in an async function takes
             // room in the task's allocator, and this frame stays there while the task waits.
-            if !isDone { try await waitUntilDone() }
+            if !isDone {
+                try await waitUntilDone()
+                if !isDone && core.isClosed { throw closedLoopError() }
+            }
             return try result()
         }
+    }
+
+    /// Why a wait ended with the Future still pending: its loop was closed, so nothing can
+    /// complete it any more (a wait from outside a task returns at once on a closed loop).
+    @inline(never)
+    func closedLoopError() -> AsyncIOError {
+        .loopState("Event loop is closed: the Future can never complete (\(self))")
     }
 
     /// Suspends the current task until the Future is done, without fetching the result.

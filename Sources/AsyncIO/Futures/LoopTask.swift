@@ -3,6 +3,8 @@
 public protocol AnyLoopTask: AnyObject {
     /// The task's name. Mirrors `get_name()`.
     var name: String { get }
+    /// Renames the task. Mirrors `set_name()`.
+    func setName(_ name: String)
     var isDone: Bool { get }
     var isCancelled: Bool { get }
     /// Requests cancellation; see `LoopTask.cancel(message:)`.
@@ -131,7 +133,8 @@ func suspendOnLoop(_ park: (UnsafeContinuation<Void, Never>) -> Void) async {
 ///
 /// Mirrors `asyncio.Task`. Named `LoopTask` so as not to shadow `Swift.Task`.
 public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
-    public let name: String
+    /// The task's name: the one it was created with, or `Task-N`. Mirrors `get_name()`.
+    public private(set) var name: String
     var cancelRequests = 0
     var mustCancel = false
     var cancelMessage: String?
@@ -188,6 +191,13 @@ public final class LoopTask<Value>: Future<Value>, RunningLoopTask {
         mustCancel = true
         cancelMessage = message
         return true
+    }
+
+    /// Renames the task (its `description` and the loop's reports show the new name).
+    ///
+    /// Mirrors `set_name()`.
+    public func setName(_ name: String) {
+        self.name = name
     }
 
     public func cancelling() -> Int { cancelRequests }

@@ -207,6 +207,13 @@ public actor EventLoop {
         core.exceptionHandler.withLock { $0 = handler }
     }
 
+    /// The exception handler `setExceptionHandler` installed; nil while the default one is in use.
+    ///
+    /// Mirrors `get_exception_handler()`.
+    public nonisolated func getExceptionHandler() -> ExceptionHandler? {
+        core.exceptionHandler.withLock { $0 }
+    }
+
     /// Calls the current exception handler. Mirrors `call_exception_handler()`.
     public nonisolated func callExceptionHandler(_ context: ExceptionContext) {
         core.reportException(message: context.message, error: context.error, source: context.source)

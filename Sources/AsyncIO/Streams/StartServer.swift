@@ -9,8 +9,9 @@ extension EventLoop {
     ///
     /// The task is a `LoopTask` created when the connection is made. When it ends by cancellation
     /// or with an error, the connection is closed (and the error goes to the loop's exception
-    /// handler), as in asyncio 3.12+; when it returns, the connection stays as the task left it —
-    /// close the writer when done.
+    /// handler), as in asyncio 3.12+. When it returns, the connection stays open only if the writer
+    /// is still held somewhere (handed to another task, say): a released `StreamWriter` closes its
+    /// transport, as in Python 3.13. Close the writer when done, or `defer { writer.close() }`.
     ///
     /// ```swift
     /// let server = try await loop.startServer(host: "127.0.0.1", port: 8888) { reader, writer in
@@ -57,7 +58,8 @@ extension EventLoop {
     ///
     /// asyncio's `start_server` also takes a plain callback, which typically starts a task of its
     /// own and keeps track of it — the talk's "Echo Server Reloaded" does exactly that. The
-    /// callback runs synchronously on the loop, in `connectionMade`.
+    /// callback runs synchronously on the loop, in `connectionMade`. Keep the writer for as long as
+    /// the connection should stay open: once nothing holds it, it closes the connection.
     ///
     /// - Throws: what `createServer` throws. Mirrors `asyncio.start_server(accept_client, …)`.
     public func startServer(

@@ -27,7 +27,6 @@ public final class StreamReaderProtocol: ConnectionProtocol {
 
     private(set) var reader: StreamReader?
     private let clientConnected: ClientConnected?
-    private(set) var writer: StreamWriter?
     /// The client task started for this connection by `startServer`.
     private(set) var task: LoopTask<Void>?
     private(set) var transport: (any Transport)?
@@ -60,8 +59,11 @@ public final class StreamReaderProtocol: ConnectionProtocol {
         self.transport = transport
         try? reader?.setTransport(transport)
         guard let clientConnected, let reader else { return }
+        // Not kept here (asyncio does not keep it either): the client code holds the writer, and
+        // when it lets go of it, as a handler that ends without closing does, the writer's deinit
+        // closes the connection. Kept here, the writer would live as long as the connection, and a
+        // connection its handler left open would never close.
         let writer = StreamWriter(transport: transport, protocol: self, reader: reader)
-        self.writer = writer
         switch clientConnected {
         case .callback(let callback):
             callback(reader, writer)
@@ -116,7 +118,6 @@ public final class StreamReaderProtocol: ConnectionProtocol {
             }
         }
         reader = nil
-        writer = nil
         task = nil
         transport = nil
     }

@@ -5,7 +5,7 @@ import Glibc
 /// A bounded pool of threads for blocking work: asyncio's default `ThreadPoolExecutor`.
 ///
 /// Threads are started on demand up to `maxWorkers` (default `min(32, cores + 4)`, as Python's)
-/// and live until `shutdown`. Work waits in a FIFO queue. Used by `runInExecutor` and `toThread`,
+/// and live until `shutdown`: below the maximum, every queued job has a worker of its own. Work waits in a FIFO queue. Used by `runInExecutor` and `toThread`,
 /// and for `getaddrinfo`.
 public final class ThreadPoolExecutor: @unchecked Sendable {
     // SAFETY (for @unchecked Sendable): every `var` below is read and written with
@@ -32,7 +32,10 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
         let startThread = try condition.withLock { () throws(AsyncIOError) -> Bool in
             guard !isShutdown else { throw AsyncIOError.loopState("cannot schedule new futures after shutdown") }
             queue.append(work)
-            guard idle == 0, threads < maxWorkers else { return false }
+            // Each queued job needs a worker of its own: an idle worker counts for one job only
+            // (Python reserves it with `_idle_semaphore`). Counting idle workers without matching
+            // them to jobs let a burst of jobs queue behind the one worker that was idle.
+            guard queue.count > idle, threads < maxWorkers else { return false }
             threads += 1
             return true
         }

@@ -3,6 +3,22 @@ import AsyncIOTesting
 import Testing
 
 @Suite struct LoopTaskTests {
+    @Test func aTaskCanBeRenamedFromOutsideAndFromItsOwnCode() async throws {
+        let names = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            let task = loop.createTask(name: "first") {
+                try await sleep(.zero)
+                currentTask()?.setName("third")
+            }
+            var names = [task.name]
+            task.setName("second")
+            names.append(task.description)
+            try await task.value
+            names.append(task.name)
+            return names
+        }
+        #expect(names == ["first", "<LoopTask second pending>", "third"])
+    }
+
     @Test func cancellingATaskCancelsTheFutureItAwaitsWithTheMessage() async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
             var events: [String] = []

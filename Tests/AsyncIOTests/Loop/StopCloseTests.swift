@@ -253,11 +253,63 @@ import Testing
 
     @Test func callExceptionHandlerReachesTheInstalledHandler() async throws {
         let log = EventLog<String>()
-        try await EventLoopThread.run(clock: VirtualClock()) { loop in
+        let installed = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var installed = ["default: \(loop.getExceptionHandler() == nil)"]
             loop.setExceptionHandler(recordingExceptionHandler(into: log))
             loop.callExceptionHandler(ExceptionContext(message: "custom", error: TaggedError(tag: "x"), source: nil))
+            // What getExceptionHandler returns is the installed handler: a wrapper can chain to it.
+            let previous = try #require(loop.getExceptionHandler())
+            loop.setExceptionHandler { loop, context in
+                previous(loop, ExceptionContext(message: "wrapped \(context.message)", error: context.error))
+            }
+            loop.callExceptionHandler(ExceptionContext(message: "again"))
             loop.setExceptionHandler(nil)
+            installed.append("after reset: \(loop.getExceptionHandler() == nil)")
+            return installed
         }
-        #expect(log.events == ["custom: x"])
+        #expect(installed == ["default: true", "after reset: true"])
+        #expect(log.events == ["custom: x", "wrapped again"])
     }
+
+    /// asyncio's `loop.call_soon(cb); loop.call_later(1, …); loop.run_forever()` on a loop not yet
+    /// running: the loop's API is isolated to it, so the calls go in a first `runUntilComplete`
+    /// (FromPython.md shows it); they run when the loop runs. `callSoonThreadSafe` works before too.
+    @Test func callbacksScheduledBeforeTheLoopRunsRunOnceItRuns() async throws {
+        let events = try await onPlainThread { () throws -> [String] in
+            let loop = try EventLoop(clock: VirtualClock())
+            defer { try? loop.close() }
+            let log = EventLog<String>()
+            try loop.callSoonThreadSafe { log.append("thread-safe, scheduled before") }
+            try loop.runUntilComplete { loop in
+                loop.callSoon { log.append("soon") }
+                loop.callLater(.seconds(1)) {
+                    log.append("later, at \(loop.time.seconds)")
+                    loop.stop()
+                }
+            }
+            log.append("scheduled")
+            try loop.runForever()
+            return log.events
+        }
+        #expect(events == ["thread-safe, scheduled before", "soon", "scheduled", "later, at 1.0"])
+    }
+
+    /// Issue 12: a wait on a Future of a closed loop used to end with "Result is not set".
+    @Test func awaitingAFutureWhoseLoopClosedSaysSo() async throws {
+        let thread = try EventLoopThread(clock: VirtualClock())
+        let pending = try await thread.run { loop in SendableBox(loop.createFuture(of: Int.self)) }
+        thread.shutdown()
+        do {
+            _ = try await pending.value.value
+            Issue.record("the wait returned")
+        } catch {
+            #expect("\(error)".hasPrefix("RuntimeError: Event loop is closed: the Future can never complete"))
+        }
+    }
+}
+
+/// Carries a loop-bound object out of the loop, for a test that uses it after the loop closed.
+struct SendableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

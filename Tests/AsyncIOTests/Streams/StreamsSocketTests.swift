@@ -201,6 +201,61 @@ func boundAddress(_ server: Server) throws -> SocketAddress {
         )
     }
 
+    /// Issue 12: a handler that ends without closing its writer (here it throws `LimitOverrunError`
+    /// on a 100 000-byte line) left its connection in CLOSE-WAIT once the client hung up, and
+    /// `Server.waitClosed()` never returned. Its released writer now closes the connection, for
+    /// both kinds of client callback.
+    @Test(arguments: ["task", "callback"])
+    func aHandlerThatEndsWithoutClosingItsWriterStillClosesTheConnection(kind: String) async throws {
+        let events = try await EventLoopThread.run { loop in
+            var events: [String] = []
+            loop.setExceptionHandler { _, _ in }
+            func handle(_ reader: StreamReader, _ writer: StreamWriter, loop: isolated EventLoop) async throws {
+                _ = try await reader.readLine()
+                try writer.write("never sent\n")
+            }
+            var handlers: [ObjectIdentifier: (StreamReader, StreamWriter)] = [:]
+            let server =
+                kind == "task"
+                ? try await loop.startServer(host: "127.0.0.1", port: 0) { reader, writer in
+                    // Returns normally: a failing task closed its connection already.
+                    try? await handle(reader, writer, loop: loop)
+                }
+                : try await loop.startServer(host: "127.0.0.1", port: 0) { reader, writer in
+                    // The talk's shape: keep the pair while the client's task runs.
+                    let task = loop.createTask { try await handle(reader, writer, loop: loop) }
+                    handlers[ObjectIdentifier(task)] = (reader, writer)
+                    task.addDoneCallback { handlers[ObjectIdentifier($0)] = nil }
+                }
+            let (reader, writer) = try await loop.openConnection(
+                host: "127.0.0.1",
+                port: try boundAddress(server).port!
+            )
+            try writer.write([UInt8](repeating: UInt8(ascii: "a"), count: 100_000) + [UInt8(ascii: "\n")])
+            try await writer.drain()
+            // The server ends the connection without a word: EOF, or a reset if it closed with the
+            // line still unread.
+            do {
+                let rest = try await timeout(.seconds(10)) { _ in try await reader.read(-1) }
+                events.append("server hung up: \(rest.isEmpty)")
+            } catch let error as SystemError {
+                events.append("server hung up: \(error.errno == ECONNRESET)")
+            } catch {
+                events.append("server hung up: \(error)")
+            }
+            writer.close()
+            server.close()
+            do {
+                try await timeout(.seconds(10)) { _ in try await server.waitClosed() }
+                events.append("waitClosed returned")
+            } catch {
+                events.append("waitClosed: \(error)")
+            }
+            return events
+        }
+        #expect(events == ["server hung up: true", "waitClosed returned"])
+    }
+
     @Test func forAwaitOverLinesInAClientCallbackThatIsNotLoopIsolated() async throws {
         // Regression: the callback below does not capture `loop`, so it is not isolated to it and
         // `for try await` passes a nil isolation to the iterator; 20 clients used to hang forever.

@@ -1,5 +1,6 @@
 import AsyncIO
 import AsyncIOTesting
+import Foundation
 import Testing
 
 @Suite struct ThreadPoolTests {
@@ -18,6 +19,27 @@ import Testing
             return events
         }
         #expect(events == ["the loop keeps running", "value 42, off the loop: true", "error in thread"])
+    }
+
+    /// Issue 12: `submit` started a thread only when no worker was idle, and did not reserve the
+    /// idle one, so four jobs submitted at once could queue behind a single worker. Each job here
+    /// waits until all four run at the same time; run one after another, they would time out.
+    @Test func fourJobsSubmittedAtOnceRunAtTheSameTime() async throws {
+        let rounds = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var together = 0
+            for _ in 0..<20 {
+                // A new pool, and one job first, so that it has one worker idle when the four arrive.
+                let pool = ThreadPoolExecutor(maxWorkers: 4)
+                defer { pool.shutdown(wait: false) }
+                loop.setDefaultExecutor(pool)
+                _ = try await toThread { 0 }
+                let meeting = ThreadMeeting(parties: 4)
+                let met = try await gather((0..<4).map { _ in { try await toThread { meeting.arrive() } } })
+                if met.allSatisfy({ $0 }) { together += 1 }
+            }
+            return together
+        }
+        #expect(rounds == 20)
     }
 
     @Test func runInExecutorUsesTheGivenPoolInFIFOOrder() async throws {
@@ -205,5 +227,28 @@ import Testing
         #expect(log.events == ["cancelled at shutdown: CancelledError"])
         #expect(thread.loop.isClosed)
         #expect(throws: AsyncIOError.self) { _ = try thread.submit { _ in 1 } }
+    }
+}
+
+/// A rendezvous of `parties` threads, with a deadline: `arrive()` blocks until all of them arrived.
+final class ThreadMeeting: @unchecked Sendable {
+    // SAFETY: `arrived` is only touched with `condition` locked.
+    private let condition = NSCondition()
+    private var arrived = 0
+    private let parties: Int
+
+    init(parties: Int) { self.parties = parties }
+
+    /// True if every party arrived within 10 seconds.
+    func arrive() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(10)
+        while arrived < parties {
+            if !condition.wait(until: deadline) { return arrived >= parties }
+        }
+        return true
     }
 }
