@@ -58,6 +58,6 @@ import Testing
         #expect(upload.contains(#""filename":"HTTPAppSmokeTests.swift""#))
 
         server.send(SIGTERM)
-        #expect(try await server.waitForExit() == .exited(0))
+        #expect(try await server.waitForExit(seconds: 30) == .exited(0))
     }
 }
