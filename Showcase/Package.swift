@@ -27,6 +27,8 @@ let package = Package(
             dependencies: [
                 .product(name: "AsyncIO", package: "swift-asyncio"),
                 .product(name: "AsyncIOHTTP", package: "swift-asyncio"),
+                .product(name: "AsyncIORedis", package: "swift-asyncio"),
+                .product(name: "RESPCodec", package: "swift-asyncio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),

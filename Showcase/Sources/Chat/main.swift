@@ -72,10 +72,8 @@ struct ChatCommand: ParsableCommand {
         guard maxMessage > 0, connectionRate > 0 else {
             throw ValidationError("--max-message and --connection-rate must be positive")
         }
-        if let redis = redisURL {
-            throw ValidationError(
-                "--redis \(redis): the Redis broker needs the AsyncIORedis module, which has not landed yet"
-            )
+        if let redis = redisURL, !redis.hasPrefix("redis://"), !redis.hasPrefix("unix://") {
+            throw ValidationError("--redis takes a URL such as redis://127.0.0.1:6379, not \(redis)")
         }
     }
 
@@ -96,8 +94,16 @@ struct ChatCommand: ParsableCommand {
         configuration.limits.connectionBurst = connectionRate * 5
         configuration.instance = "\(host):\(httpPort)/\(getpid())"
         do {
+            let broker = try redisURL.map {
+                try RedisBroker(
+                    url: $0,
+                    instance: configuration.instance,
+                    historyLength: configuration.limits.historyLength,
+                    logger: logger
+                )
+            }
             try AsyncIO.run { loop in
-                let service = ChatService(configuration: configuration, logger: logger)
+                let service = ChatService(configuration: configuration, broker: broker, logger: logger)
                 let stop = loop.createFuture(of: String.self)
                 try loop.addSignalHandler(SIGTERM) {
                     try? stop.setResult("the server is restarting, reconnect in a moment")

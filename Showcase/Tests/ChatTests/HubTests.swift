@@ -19,7 +19,7 @@ final class RecordingConnection: ClientConnection {
 
     func send(_ reply: Reply) { replies.append(reply) }
 
-    func close(reason: String?) { closedWith = .some(reason) }
+    func close(reason: String?, shutdown: Bool) { closedWith = .some(reason) }
 }
 
 @Suite struct HubTests {

@@ -26,7 +26,7 @@ final class LineConnection: ClientConnection {
         try? writer.write(reply.lines.map { $0 + "\n" }.joined())
     }
 
-    func close(reason: String?) {
+    func close(reason: String?, shutdown: Bool) {
         if let reason { try? writer.write("* Bye: \(reason)\n") }
         writer.close()
         // A peer that reads nothing would keep the flush waiting forever: drop it after a grace.

@@ -12,7 +12,6 @@ import Logging
 public final class LineServer {
     let hub: ChatHub
     let logger: Logger
-    private var limiter: RateLimiter
     private var server: Server?
     /// The reader's limit: a line longer than this is not a message but an attack.
     static let lineLimit = 64 * 1024
@@ -22,7 +21,6 @@ public final class LineServer {
     public init(hub: ChatHub, logger: Logger) {
         self.hub = hub
         self.logger = logger
-        limiter = RateLimiter(burst: hub.limits.connectionBurst, perSecond: hub.limits.connectionsPerSecond)
     }
 
     /// The port it listens on (0 before `start`).
@@ -50,9 +48,7 @@ public final class LineServer {
 
     private func accept(_ reader: StreamReader, _ writer: StreamWriter, loop: isolated EventLoop) {
         let address = writer.extraInfo.peerName?.host ?? "?"
-        guard limiter.allow(address, now: monotonicSeconds()) else {
-            hub.metrics.refusedConnections.increment()
-            logger.notice("connection refused", metadata: ["address": "\(address)", "reason": "rate limit"])
+        guard hub.admit(address: address) else {
             try? writer.write("ERR too many connections from \(address); try again in a few seconds\n")
             writer.close()
             return

@@ -14,7 +14,7 @@ public struct ChatEvent: Codable, Sendable, Equatable {
         /// `nick` left the room (`text`: why, when not by choice).
         case leave
         /// `nick` is now called `text`.
-        case nick
+        case rename
     }
 
     public var type: Kind
@@ -66,7 +66,7 @@ public struct ChatEvent: Codable, Sendable, Equatable {
         case .message: "[\(room)] \(nick): \(text ?? "")"
         case .join: "* \(nick) joined \(room)"
         case .leave: "* \(nick) left \(room)" + (text.map { " (\($0))" } ?? "")
-        case .nick: "* \(nick) is now known as \(text ?? "?") in \(room)"
+        case .rename: "* \(nick) is now known as \(text ?? "?") in \(room)"
         }
     }
 }

@@ -9,8 +9,9 @@ public protocol ClientConnection: AnyObject {
     func send(_ event: Outgoing) -> Bool
     /// Queues an answer or a notice (never refused: the client asked, or must know).
     func send(_ reply: Reply)
-    /// Says why (when `reason` is given), then closes. Calling it twice does nothing.
-    func close(reason: String?)
+    /// Says why (when `reason` is given), then closes; `shutdown` tells that the server is
+    /// stopping (a page then reconnects elsewhere). Calling it twice does nothing.
+    func close(reason: String?, shutdown: Bool)
 }
 
 /// One connected user, whatever it connects with: its name, its rooms, its connection.
@@ -52,11 +53,12 @@ public final class ChatClient {
     }
 
     /// Says why (when `reason` is given), then closes the connection; nothing is sent after.
-    public func close(reason: String?) {
+    /// `shutdown`: because the server is stopping.
+    public func close(reason: String?, shutdown: Bool = false) {
         guard !isClosing else { return }
         isClosing = true
         closeReason = reason
-        connection.close(reason: reason)
+        connection.close(reason: reason, shutdown: shutdown)
     }
 }
 

@@ -19,6 +19,7 @@ public final class ChatHub: BrokerSink {
     /// Lowercased nickname → client id: nicknames are unique on one instance.
     private var nicknames: [String: Int] = [:]
     private var lastID = 0
+    private var limiter: RateLimiter
     /// True while the broker is degraded.
     public private(set) var isDegraded = false
 
@@ -28,6 +29,7 @@ public final class ChatHub: BrokerSink {
         self.metrics = metrics
         self.instance = instance
         self.logger = logger
+        limiter = RateLimiter(burst: limits.connectionBurst, perSecond: limits.connectionsPerSecond)
     }
 
     /// The number of connected clients.
@@ -37,6 +39,17 @@ public final class ChatHub: BrokerSink {
     public var roomCount: Int { members.count }
 
     // MARK: - Clients
+
+    /// Whether a new connection from `address` may go on (line and web connections count alike);
+    /// a refusal is counted and logged.
+    public func admit(address: String) -> Bool {
+        guard limiter.allow(address, now: monotonicSeconds()) else {
+            metrics.refusedConnections.increment()
+            logger.notice("connection refused", metadata: ["address": "\(address)", "reason": "rate limit"])
+            return false
+        }
+        return true
+    }
 
     /// Registers a new client under a guest nickname and welcomes it.
     public func register(address: String, kind: ChatClient.Kind, connection: any ClientConnection) -> ChatClient {
@@ -74,7 +87,7 @@ public final class ChatHub: BrokerSink {
 
     /// Tells every client `reason` and closes its connection (graceful shutdown).
     public func closeAll(reason: String) {
-        for client in clients.values { client.close(reason: reason) }
+        for client in clients.values { client.close(reason: reason, shutdown: true) }
     }
 
     // MARK: - Commands
@@ -141,7 +154,7 @@ public final class ChatHub: BrokerSink {
         for room in client.rooms {
             await broker.exit(room, nick: old)
             await broker.enter(room, nick: nick)
-            await broker.publish(ChatEvent(type: .nick, room: room, nick: old, text: nick, origin: instance))
+            await broker.publish(ChatEvent(type: .rename, room: room, nick: old, text: nick, origin: instance))
         }
     }
 

@@ -13,6 +13,7 @@ enum Page {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>swift-asyncio chat</title>
         <link rel="stylesheet" href="/chat.css">
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml">
         </head>
         <body>
         <header>
@@ -42,6 +43,10 @@ enum Page {
         <script src="/chat.js"></script>
         </body>
         </html>
+        """#
+
+    static let favicon = #"""
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="4" width="28" height="19" rx="5" fill="#24303d"/><path d="M9 23l-3 7 9-7z" fill="#24303d"/><circle cx="10" cy="13.5" r="2" fill="#fff"/><circle cx="16" cy="13.5" r="2" fill="#fff"/><circle cx="22" cy="13.5" r="2" fill="#fff"/></svg>
         """#
 
     static let css = #"""
@@ -192,7 +197,7 @@ enum Page {
               state.who.set(message.room, new Set(message.who || []));
               render();
               break;
-            case "message": case "join": case "leave": case "nick":
+            case "message": case "join": case "leave": case "rename":
               onEvent(message);
               break;
             case "error":
@@ -225,7 +230,7 @@ enum Page {
             case "message": return { kind: "message", nick: event.nick, text: event.text, ts: event.ts };
             case "join": return { kind: "event", text: event.nick + " joined", ts: event.ts };
             case "leave": return { kind: "event", text: event.nick + " left" + (event.text ? " (" + event.text + ")" : ""), ts: event.ts };
-            case "nick": return { kind: "event", text: event.nick + " is now " + event.text, ts: event.ts };
+            case "rename": return { kind: "event", text: event.nick + " is now " + event.text, ts: event.ts };
           }
           return { kind: "event", text: String(event.text || ""), ts: event.ts };
         }
@@ -234,7 +239,7 @@ enum Page {
           const who = state.who.get(event.room) || new Set();
           if (event.type === "join") who.add(event.nick);
           if (event.type === "leave") who.delete(event.nick);
-          if (event.type === "nick") { who.delete(event.nick); who.add(event.text); }
+          if (event.type === "rename") { who.delete(event.nick); who.add(event.text); }
           state.who.set(event.room, who);
           addLine(event.room, toLine(event));
         }

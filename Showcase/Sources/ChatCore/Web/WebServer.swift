@@ -46,6 +46,7 @@ public final class WebServer {
         case "/", "/index.html": return page(Page.html, type: "text/html")
         case "/chat.css": return page(Page.css, type: "text/css")
         case "/chat.js": return page(Page.javascript, type: "text/javascript")
+        case "/favicon.svg", "/favicon.ico": return page(Page.favicon, type: "image/svg+xml")
         case "/healthz": return health()
         case "/metrics":
             return Response(body: hub.metrics.exposition(), contentType: "text/plain; version=0.0.4", charset: "utf-8")
