@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "HTTP1Codec", targets: ["HTTP1Codec"]),
         .library(name: "RESPCodec", targets: ["RESPCodec"]),
         .library(name: "AsyncIOHTTP", targets: ["AsyncIOHTTP"]),
+        .library(name: "AsyncIOTLS", targets: ["AsyncIOTLS"]),
         .library(name: "AsyncIORedis", targets: ["AsyncIORedis"]),
         .library(name: "WebSocketCodec", targets: ["WebSocketCodec"]),
     ],
@@ -38,6 +39,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "AsyncIOTesting", dependencies: ["AsyncIO"], swiftSettings: strict),
+        // The system's OpenSSL 3 (Debian: libssl-dev), for AsyncIOTLS only: the core needs no TLS library.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "AsyncIOTLS", dependencies: ["AsyncIO", "COpenSSL"], swiftSettings: strict),
         .target(
             name: "HTTP1Codec",
             dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
@@ -55,6 +59,7 @@ let package = Package(
             name: "AsyncIOHTTP",
             dependencies: [
                 "AsyncIO",
+                "AsyncIOTLS",
                 "HTTP1Codec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,7 +69,9 @@ let package = Package(
         ),
         .target(
             name: "AsyncIORedis",
-            dependencies: ["AsyncIO", "RESPCodec", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "AsyncIO", "AsyncIOTLS", "RESPCodec", .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
 
@@ -119,6 +126,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "TLSEchoServer",
+            dependencies: ["AsyncIO", "AsyncIOTLS"],
+            path: "Examples/TLSEchoServer",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "RunCommand",
             dependencies: ["AsyncIO"],
             path: "Examples/RunCommand",
@@ -156,7 +170,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "HTTPGet",
-            dependencies: ["AsyncIO", "AsyncIOHTTP"],
+            dependencies: ["AsyncIO", "AsyncIOHTTP", "AsyncIOTLS"],
             path: "Examples/HTTPGet",
             exclude: ["README.md"],
             swiftSettings: strict
@@ -170,11 +184,21 @@ let package = Package(
         ),
 
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "AsyncIOTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "AsyncIOTLSTests",
+            dependencies: ["AsyncIOTLS", "AsyncIO", "AsyncIOTesting"],
+            exclude: ["Support/make_pki.py"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HTTP1CodecTests", dependencies: ["HTTP1Codec"], swiftSettings: strict),
         // Runs the example executables as processes; build them first (`swift build --build-tests`).
         .testTarget(name: "ExamplesTests", swiftSettings: strict),
         .testTarget(name: "RESPCodecTests", dependencies: ["RESPCodec"], swiftSettings: strict),
-        .testTarget(name: "AsyncIORedisTests", dependencies: ["AsyncIORedis", "AsyncIO"], swiftSettings: strict),
+        .testTarget(
+            name: "AsyncIORedisTests",
+            dependencies: ["AsyncIORedis", "AsyncIO", "AsyncIOTLS"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "WebSocketCodecTests",
             dependencies: ["WebSocketCodec", .product(name: "HTTPTypes", package: "swift-http-types")],
@@ -183,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "AsyncIOHTTPTests",
             dependencies: [
-                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "HTTP1Codec",
+                "AsyncIOHTTP", "AsyncIO", "AsyncIOTesting", "AsyncIOTLS", "HTTP1Codec",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],

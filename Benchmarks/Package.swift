@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
@@ -42,12 +43,14 @@ let package = Package(
             path: "Sources/LoopCompare",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
-        // `nio-echo-server PORT`: the SwiftNIO peer of the echo benchmark (Scripts/echo.py).
+        // `nio-echo-server PORT [--tls CERT KEY]`: the SwiftNIO peer of the echo benchmark
+        // (Scripts/echo.py), over NIOSSL with --tls.
         .executableTarget(
             name: "nio-echo-server",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Sources/NIOEchoServer",
             swiftSettings: [.swiftLanguageMode(.v6)]

@@ -14,6 +14,9 @@ command -v wrk >/dev/null || need+=(wrk)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+# AsyncIOTLS links the system's OpenSSL 3; its tests talk to `openssl s_server`/`s_client`.
+[ -f /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
+command -v openssl >/dev/null || need+=(openssl)
 # zlib's headers for WebSocketCodec's permessage-deflate (the CZlib system library target).
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -gt 0 ]; then
@@ -23,6 +26,8 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"
 fi
 python3 -c "import h11" 2>/dev/null || python3 -m pip install -q h11
+# The TLS tests make their CA and certificates at run time with Python's cryptography.
+python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 # The chat showcase's end-to-end tests are pytest files driving real clients.
 python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
 

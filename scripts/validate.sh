@@ -23,6 +23,12 @@ mkdir -p "$symbols/AsyncIOHTTP" && cp "$symbols"/AsyncIOHTTP*.symbols.json "$sym
 docc convert Sources/AsyncIOHTTP/Docs.docc --additional-symbol-graph-dir "$symbols/AsyncIOHTTP" \
     --fallback-display-name AsyncIOHTTP --fallback-bundle-identifier swift-asyncio.AsyncIOHTTP \
     --output-path "$symbols/AsyncIOHTTP.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
+# AsyncIOTLS's catalog, with its own symbols only.
+swift build --target AsyncIOTLS -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
+mkdir -p "$symbols/AsyncIOTLS" && cp "$symbols"/AsyncIOTLS*.symbols.json "$symbols/AsyncIOTLS/"
+docc convert Sources/AsyncIOTLS/Docs.docc --additional-symbol-graph-dir "$symbols/AsyncIOTLS" \
+    --fallback-display-name AsyncIOTLS --fallback-bundle-identifier swift-asyncio.AsyncIOTLS \
+    --output-path "$symbols/AsyncIOTLS.doccarchive" 2>&1 | grep -E "error|warning" && exit 1
 # WebSocketCodec's catalog, with its own symbols only.
 swift build --target WebSocketCodec -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$symbols" >/dev/null
 mkdir -p "$symbols/WebSocketCodec" && cp "$symbols"/WebSocketCodec*.symbols.json "$symbols/WebSocketCodec/"

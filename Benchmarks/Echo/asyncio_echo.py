@@ -1,6 +1,6 @@
 """asyncio echo servers: the Python side of the echo benchmark.
 
-    python asyncio_echo.py PORT protocol|streams [--uvloop]
+    python asyncio_echo.py PORT protocol|streams [--uvloop] [--tls CERT KEY]
 
 protocol: a Protocol whose data_received writes the bytes back and which
           pauses reading while the transport is over its high-water mark.
@@ -8,11 +8,13 @@ streams:  asyncio.start_server; each client loops on read(65536), write,
           drain().
 Listens on 127.0.0.1 (PORT 0 picks one), prints "listening on
 127.0.0.1:PORT", and exits with status 0 on SIGTERM or SIGINT. With
---uvloop the same code runs on uvloop's loop.
+--uvloop the same code runs on uvloop's loop. With --tls the server speaks
+TLS (ssl=, Python's default server context with the certificate and key).
 """
 
 import asyncio
 import signal
+import ssl
 import sys
 
 
@@ -41,12 +43,12 @@ async def echo_client(reader, writer):
         writer.close()
 
 
-async def serve(port, mode):
+async def serve(port, mode, context=None):
     loop = asyncio.get_running_loop()
     if mode == "protocol":
-        server = await loop.create_server(Echo, "127.0.0.1", port, backlog=1024)
+        server = await loop.create_server(Echo, "127.0.0.1", port, backlog=1024, ssl=context)
     elif mode == "streams":
-        server = await asyncio.start_server(echo_client, "127.0.0.1", port, backlog=1024)
+        server = await asyncio.start_server(echo_client, "127.0.0.1", port, backlog=1024, ssl=context)
     else:
         sys.exit(f"unknown mode {mode}")
     stop = loop.create_future()
@@ -61,14 +63,20 @@ def main():
     args = sys.argv[1:]
     use_uvloop = "--uvloop" in args
     args = [a for a in args if a != "--uvloop"]
+    context = None
+    if "--tls" in args:
+        at = args.index("--tls")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args[at + 1], args[at + 2])
+        del args[at:at + 3]
     if len(args) != 2:
         sys.exit(__doc__)
     if use_uvloop:
         import uvloop
 
-        uvloop.run(serve(int(args[0]), args[1]))
+        uvloop.run(serve(int(args[0]), args[1], context))
     else:
-        asyncio.run(serve(int(args[0]), args[1]))
+        asyncio.run(serve(int(args[0]), args[1], context))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@
  *   window-start
  *   window-end
  *   {"msgs": ..., "msgs_per_s": ..., "p50_us": ..., ...}      (one JSON object)
+ * With --tls, every connection does a TLS 1.3 handshake (TLS_AES_128_GCM_SHA256
+ * unless --ciphersuites says otherwise; the certificate is not checked) before
+ * the run, and the same bytes go through OpenSSL: build with -lssl -lcrypto.
+ *
  * Exit status 0 when every connection was made, stayed open and echoed
  * every byte correctly; 1 otherwise (the JSON says what went wrong). The run
  * is bounded: connecting may take at most 30 s, and an alarm ends the
@@ -33,6 +37,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -45,6 +50,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 /* ---- the byte pattern ---------------------------------------------------
  * PATTERN_PERIOD is prime, so message boundaries drift through it. The table
@@ -117,14 +125,16 @@ struct conn {
     uint64_t *sent_at;   /* queue time of each message in flight, a ring of `depth` */
     int corrupt;         /* the message being received had a wrong byte */
     int wants_out;       /* EPOLLOUT is armed */
+    SSL *ssl;            /* --tls: the connection's TLS state */
 };
 
 static struct {
     const char *host;
-    int port, conns, depth, stream, idle;
+    int port, conns, depth, stream, idle, tls;
+    const char *ciphersuites;
     uint64_t size;
     double warmup, duration;
-} opt = {"127.0.0.1", 0, 100, 0, 0, 0, 64, 1.0, 5.0};
+} opt = {"127.0.0.1", 0, 100, 0, 0, 0, 0, "TLS_AES_128_GCM_SHA256", 64, 1.0, 5.0};
 
 static int epfd;
 static struct conn *conns;
@@ -155,6 +165,8 @@ static void conn_close(struct conn *c) {
     if (c->state == CLOSED) return;
     if (c->state == CONNECTING) failed_connects++;
     else if (generating) closed_by_peer++;
+    if (c->ssl) SSL_free(c->ssl);
+    c->ssl = NULL;
     close(c->fd); /* also removes it from the epoll set */
     c->state = CLOSED;
 }
@@ -165,13 +177,34 @@ static void queue_message(struct conn *c, uint64_t t) {
     c->queued += opt.size;
 }
 
+/* write/read, or their TLS forms: -1 with errno EAGAIN when OpenSSL wants the
+ * socket again, 0 for the end of the stream, -1 with another errno on failure. */
+static ssize_t conn_write(struct conn *c, const void *p, size_t n) {
+    if (!c->ssl) return write(c->fd, p, n);
+    size_t done = 0;
+    if (SSL_write_ex(c->ssl, p, n, &done) == 1) return (ssize_t)done;
+    int e = SSL_get_error(c->ssl, 0);
+    errno = (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) ? EAGAIN : EPIPE;
+    return -1;
+}
+
+static ssize_t conn_read(struct conn *c, void *p, size_t n) {
+    if (!c->ssl) return read(c->fd, p, n);
+    size_t done = 0;
+    if (SSL_read_ex(c->ssl, p, n, &done) == 1) return (ssize_t)done;
+    int e = SSL_get_error(c->ssl, 0);
+    if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    errno = (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) ? EAGAIN : ECONNRESET;
+    return -1;
+}
+
 /* Write what is queued; arm EPOLLOUT only while the kernel pushes back. */
 static void flush(struct conn *c) {
     while (c->written < c->queued) {
         uint64_t n = c->queued - c->written;
         if (n > READ_MAX) n = READ_MAX;
         const uint8_t *p = pattern + (c->start + c->written) % PATTERN_PERIOD;
-        ssize_t w = write(c->fd, p, (size_t)n);
+        ssize_t w = conn_write(c, p, (size_t)n);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN) {
@@ -189,7 +222,7 @@ static void flush(struct conn *c) {
 /* Read what arrived, check it against the stream, complete messages. */
 static void receive(struct conn *c) {
     for (;;) {
-        ssize_t n = read(c->fd, rbuf, sizeof rbuf);
+        ssize_t n = conn_read(c, rbuf, sizeof rbuf);
         if (n == 0) {
             conn_close(c);
             return;
@@ -282,6 +315,41 @@ static int connect_all(const struct sockaddr_in *to) {
     return open_count;
 }
 
+/* --tls: a blocking handshake on each open connection, one after the other
+ * (before any load, so it is not measured). */
+static int handshake_all(void) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) fail("SSL_CTX_new");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    if (SSL_CTX_set_ciphersuites(ctx, opt.ciphersuites) != 1) fail("SSL_CTX_set_ciphersuites");
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    int failed = 0;
+    for (int i = 0; i < opt.conns; i++) {
+        struct conn *c = &conns[i];
+        if (c->state != OPEN) continue;
+        c->ssl = SSL_new(ctx);
+        SSL_set_fd(c->ssl, c->fd);
+        SSL_set_tlsext_host_name(c->ssl, "localhost");
+        int flags = fcntl(c->fd, F_GETFL);
+        fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+        struct timeval limit = {.tv_sec = 10};
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+        int ok = SSL_connect(c->ssl) == 1;
+        struct timeval none = {0};
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+        fcntl(c->fd, F_SETFL, flags);
+        if (!ok) {
+            ERR_print_errors_fp(stderr);
+            c->state = CONNECTING; /* counts as a failed connect */
+            conn_close(c);
+            failed++;
+        }
+    }
+    SSL_CTX_free(ctx); /* each SSL keeps a reference */
+    return failed;
+}
+
 /* Idle mode: one echoed byte per connection, then --duration seconds of
  * silence. A connection the server closes meanwhile counts as closed_by_peer. */
 static int run_idle(int opened) {
@@ -327,7 +395,8 @@ static int run_idle(int opened) {
 
 static void usage(void) {
     fprintf(stderr, "usage: echo-load --port P [--host H] [--mode pingpong|stream|idle] [--conns N]\n"
-                    "                 [--size BYTES] [--depth D] [--warmup S] [--duration S]\n");
+                    "                 [--size BYTES] [--depth D] [--warmup S] [--duration S]\n"
+                    "                 [--tls 1] [--ciphersuites TLS13-SUITES]\n");
     exit(2);
 }
 
@@ -343,6 +412,8 @@ static void parse(int argc, char **argv) {
         else if (!strcmp(k, "--depth")) opt.depth = atoi(v);
         else if (!strcmp(k, "--warmup")) opt.warmup = atof(v);
         else if (!strcmp(k, "--duration")) opt.duration = atof(v);
+        else if (!strcmp(k, "--tls")) opt.tls = atoi(v);
+        else if (!strcmp(k, "--ciphersuites")) opt.ciphersuites = v;
         else if (!strcmp(k, "--mode")) {
             if (!strcmp(v, "stream")) opt.stream = 1;
             else if (!strcmp(v, "idle")) opt.idle = 1;
@@ -375,6 +446,7 @@ int main(int argc, char **argv) {
         conns[i].start = (uint32_t)(((uint64_t)i * 2654435761u) % PATTERN_PERIOD);
     }
     int opened = connect_all(&to);
+    if (opt.tls) opened -= handshake_all();
     if (opt.idle) return run_idle(opened);
 
     /* Start every open connection with `depth` messages, then run the loop

@@ -78,12 +78,12 @@ def newer(source, product):
     return not os.path.exists(product) or os.path.getmtime(source) > os.path.getmtime(product)
 
 
-def build_c(source, product):
-    """cc -O2 source -> product, when the product is missing or older."""
+def build_c(source, product, libs=()):
+    """cc -O2 source [libs] -> product, when the product is missing or older."""
     if newer(source, product):
         os.makedirs(os.path.dirname(product), exist_ok=True)
-        log(f"build: cc -O2 {os.path.relpath(source, REPO)}")
-        subprocess.run(["cc", "-O2", "-Wall", "-o", product, source], check=True)
+        log(f"build: cc -O2 {os.path.relpath(source, REPO)} {' '.join(libs)}")
+        subprocess.run(["cc", "-O2", "-Wall", "-o", product, source, *libs], check=True)
     return product
 
 

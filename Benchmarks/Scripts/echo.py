@@ -14,6 +14,13 @@ load generator, not the server, is the limit (load CPU near 1.00 cores).
 
 Prints one markdown table (medians; ratios of msgs/s) and writes JSON lines (benchlib's shape) to
 --json, which chart.py draws.
+
+TLS: the servers named *-tls (TLSEchoServer, nio-echo-server over NIOSSL, uvloop streams with
+ssl=) are driven by the same load generator with --tls 1 (TLS 1.3, TLS_AES_128_GCM_SHA256; the
+handshakes happen before the window), with a certificate made by openssl for the run:
+
+    Benchmarks/Scripts/echo.py --scenarios pingpong-100,stream-4k \
+        --servers ours-tls,nio-tls,uvloop-tls --reference nio-tls --also uvloop-tls
 """
 
 import argparse
@@ -49,15 +56,43 @@ def main_metric(scenario):
 PEERS = ["c-epoll", "tokio", "nio", "uvloop-protocol", "uvloop-streams"]
 OURS = ["ours-protocol", "ours-streams", "ours-sockets"]
 OPTIONAL = ["asyncio-protocol", "asyncio-streams"]  # Python's own loop, on request
+TLS = ["ours-tls", "nio-tls", "uvloop-tls"]  # on request: TLS 1.3 echo
+
+
+def tls_certificate(directory):
+    """A self-signed P-256 certificate and key for localhost, made for this run."""
+    os.makedirs(directory, exist_ok=True)
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
 
 
 def build(names, args):
     """Build what the named servers need; returns {name: argv with {port}}, and what failed."""
     commands, missing = {}, {}
-    b.build_c(os.path.join(ECHO, "echo-load.c"), LOAD)
+    b.build_c(os.path.join(ECHO, "echo-load.c"), LOAD, libs=("-lssl", "-lcrypto"))
+    cert = key = None
+    if any(name in TLS for name in names):
+        cert, key = tls_certificate(os.path.join(args.logdir, "tls"))
     for name in names:
         try:
-            if name == "c-epoll":
+            if name == "ours-tls":
+                binary = os.path.join(b.REPO, ".build", "release", "TLSEchoServer")
+                if not args.no_build:
+                    binary = b.swift_build(b.REPO, "TLSEchoServer")
+                commands[name] = [binary, "--cert", cert, "--key", key, "--port", "{port}"]
+            elif name == "nio-tls":
+                binary = os.path.join(b.BENCHMARKS, ".build", "release", "nio-echo-server")
+                if not args.no_build:
+                    binary = b.swift_build(b.BENCHMARKS, "nio-echo-server")
+                commands[name] = [binary, "{port}", "--tls", cert, key]
+            elif name == "uvloop-tls":
+                python = b.venv_python(os.path.join(b.SCRIPTS, "requirements.txt"))
+                commands[name] = [python, os.path.join(ECHO, "asyncio_echo.py"), "{port}", "streams", "--uvloop",
+                                  "--tls", cert, key]
+            elif name == "c-epoll":
                 commands[name] = [b.build_c(os.path.join(ECHO, "c-echo-server.c"), C_SERVER), "{port}"]
             elif name == "tokio":
                 commands[name] = [build_tokio(args.no_build), "{port}"]
@@ -77,7 +112,7 @@ def build(names, args):
                     binary = b.swift_build(b.REPO, "EchoBench")
                 commands[name] = [binary, "--mode", name.split("-", 1)[1], "--port", "{port}"]
             else:
-                raise SystemExit(f"unknown server {name}; known: {', '.join(PEERS + OURS + OPTIONAL)}")
+                raise SystemExit(f"unknown server {name}; known: {', '.join(PEERS + OURS + OPTIONAL + TLS)}")
             if not os.path.exists(commands[name][0]):
                 missing[name] = f"{commands.pop(name)[0]} is not built"
         except (subprocess.CalledProcessError, RuntimeError) as error:
@@ -100,12 +135,14 @@ def build_tokio(no_build):
     return TOKIO
 
 
-def run_once(argv, scenario, args, logfile):
+def run_once(argv, scenario, args, logfile, tls=False):
     """Start the server, run the load once, stop the server; returns a run's metrics."""
     sc = SCENARIOS[scenario]
     port = b.free_port()
     load = [LOAD, "--port", str(port), "--mode", sc["mode"], "--conns", str(sc["conns"]),
             "--size", str(sc["size"]), "--warmup", str(args.warmup), "--duration", str(args.duration)]
+    if tls:
+        load += ["--tls", "1"]
     if "depth" in sc:
         load += ["--depth", str(sc["depth"])]
     with b.Server(argv, port, logfile) as server:
@@ -195,7 +232,7 @@ def main():
         for repeat, name in b.interleaved(names, args.repeats):
             logfile = os.path.join(args.logdir, f"{name}.log")
             try:
-                run, command = run_once(commands[name], scenario, args, logfile)
+                run, command = run_once(commands[name], scenario, args, logfile, tls=name in TLS)
             except RuntimeError as error:
                 run, command = {"error": str(error)}, {"server": shlex.join(commands[name])}
             record = dict(context, bench="echo", kind="run", scenario=scenario, server=name, repeat=repeat,

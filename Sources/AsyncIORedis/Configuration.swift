@@ -1,3 +1,4 @@
+import AsyncIOTLS
 import RESPCodec
 
 /// How to reach a Redis server and what to say first: the options of redis-py's `Redis(...)` and
@@ -30,6 +31,9 @@ public struct Configuration: Sendable, Hashable {
     public var commandTimeout: Duration?
     /// The parser's limits for what the server sends.
     public var limits: RESPLimits
+    /// TLS for a TCP endpoint (`rediss://`); nil: plain TCP. The server's name for SNI and the
+    /// certificate check is the endpoint's host. redis-py's `ssl=True` with its `ssl_*` options.
+    public var tls: TLSContext?
 
     /// Creates a configuration for a TCP server.
     public init(
@@ -42,7 +46,8 @@ public struct Configuration: Sendable, Hashable {
         protocolVersion: Int = 3,
         connectTimeout: Duration? = .seconds(10),
         commandTimeout: Duration? = nil,
-        limits: RESPLimits = RESPLimits()
+        limits: RESPLimits = RESPLimits(),
+        tls: TLSContext? = nil
     ) {
         endpoint = .tcp(host: host, port: port)
         self.username = username
@@ -53,16 +58,19 @@ public struct Configuration: Sendable, Hashable {
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
         self.limits = limits
+        self.tls = tls
     }
 
     /// Parses a URL as redis-py's `from_url` does.
     ///
     /// - `redis://[[user]:password@]host[:port][/db][?db=N&protocol=2&client_name=…]`
     /// - `unix:///path/to/redis.sock[?db=N&password=…&username=…]`
-    /// - `rediss://…` throws ``RedisError/tlsNotAvailable``.
+    /// - `rediss://…` is `redis://` over TLS: the system's trusted roots and a host-name check
+    ///   unless `ssl_ca_certs=PEM` (trust these roots), `ssl_cert_reqs=none` (no check at all),
+    ///   `ssl_check_hostname=false`; `ssl_certfile=PEM&ssl_keyfile=PEM` present a client certificate.
     ///
     /// User and password are percent-decoded; a bracketed IPv6 host (`[::1]`) is accepted.
-    /// - Throws: ``RedisError/invalidConfiguration(_:)`` or ``RedisError/tlsNotAvailable``.
+    /// - Throws: ``RedisError/invalidConfiguration(_:)``, also for a TLS option that does not load.
     public init(url: String) throws(RedisError) {
         self.init()
         guard let schemeEnd = url.range(of: "://") else {
@@ -76,12 +84,10 @@ public struct Configuration: Sendable, Hashable {
             rest = rest[..<mark]
         }
         switch scheme {
-        case "rediss":
-            throw .tlsNotAvailable
         case "unix":
             guard !rest.isEmpty else { throw .invalidConfiguration("\(url): no socket path") }
             endpoint = .unix(path: try Self.percentDecoded(rest))
-        case "redis":
+        case "redis", "rediss":
             var hostPart = rest
             if let slash = rest.firstIndex(of: "/") {
                 hostPart = rest[..<slash]
@@ -122,8 +128,9 @@ public struct Configuration: Sendable, Hashable {
             }
             endpoint = .tcp(host: host, port: port)
         default:
-            throw .invalidConfiguration("\(url): unsupported scheme \(scheme) (redis://, unix://)")
+            throw .invalidConfiguration("\(url): unsupported scheme \(scheme) (redis://, rediss://, unix://)")
         }
+        var tlsOptions: [Substring: String] = [:]
         for item in query.split(separator: "&") where !item.isEmpty {
             let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = pair[0]
@@ -135,12 +142,46 @@ public struct Configuration: Sendable, Hashable {
             case "password": password = value
             case "username": username = value
             case "client_name": clientName = value
+            case "ssl_ca_certs", "ssl_cert_reqs", "ssl_check_hostname", "ssl_certfile", "ssl_keyfile":
+                tlsOptions[name] = value
             case "protocol":
                 guard value == "2" || value == "3" else { throw .invalidConfiguration("\(url): protocol is 2 or 3") }
                 protocolVersion = Int(value)!
             default:
                 throw .invalidConfiguration("\(url): unknown option \(name)")
             }
+        }
+        if scheme == "rediss" {
+            tls = try Self.tlsContext(tlsOptions, url)
+        } else if !tlsOptions.isEmpty {
+            throw .invalidConfiguration("\(url): ssl_ options need rediss://")
+        }
+    }
+
+    /// The client context the `ssl_*` options of a `rediss://` URL ask for (redis-py's names).
+    private static func tlsContext(_ options: [Substring: String], _ url: String) throws(RedisError) -> TLSContext {
+        var verification = CertificateVerification.fullVerification
+        switch options["ssl_cert_reqs"]?.lowercased() {
+        case nil, "required": break
+        case "none": verification = .none
+        case let other?: throw .invalidConfiguration("\(url): ssl_cert_reqs is none or required, not \(other)")
+        }
+        if verification == .fullVerification, let check = options["ssl_check_hostname"]?.lowercased() {
+            guard ["true", "false"].contains(check) else {
+                throw .invalidConfiguration("\(url): ssl_check_hostname is true or false")
+            }
+            if check == "false" { verification = .noHostnameVerification }
+        }
+        var configuration = TLSConfiguration.client(
+            trustRoots: options["ssl_ca_certs"].map { .file($0) } ?? .system,
+            verification: verification
+        )
+        configuration.certificateChainFile = options["ssl_certfile"]
+        configuration.privateKeyFile = options["ssl_keyfile"]
+        do {
+            return try TLSContext(configuration)
+        } catch {
+            throw .invalidConfiguration("\(url): \(error)")
         }
     }
 

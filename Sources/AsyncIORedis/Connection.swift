@@ -1,4 +1,5 @@
 import AsyncIO
+import AsyncIOTLS
 import RESPCodec
 
 // Theory of operation
@@ -107,7 +108,11 @@ public final class Connection: ConnectionProtocol {
             connection.opening = loop.createTask(name: "redis connect") {
                 switch connection.configuration.endpoint {
                 case .tcp(let host, let port):
-                    _ = try await loop.createConnection({ connection }, host: host, port: port)
+                    if let tls = connection.configuration.tls {
+                        _ = try await loop.createConnection({ connection }, host: host, port: port, tls: tls)
+                    } else {
+                        _ = try await loop.createConnection({ connection }, host: host, port: port)
+                    }
                 case .unix(let path):
                     _ = try await loop.createUnixConnection({ connection }, path: path)
                 }

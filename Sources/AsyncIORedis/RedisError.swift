@@ -16,8 +16,6 @@ public enum RedisError: Error, Hashable, Sendable, CustomStringConvertible {
     case unexpectedReply(RESPValue)
     /// A `redis://` URL or an option could not be understood.
     case invalidConfiguration(String)
-    /// `rediss://`: TLS is not available yet in swift-asyncio.
-    case tlsNotAvailable
     /// The object is used from another thread than its event loop's.
     case wrongLoop
     /// A ``Pool`` had no free connection before the caller's timeout, or was closed.
@@ -34,7 +32,6 @@ public enum RedisError: Error, Hashable, Sendable, CustomStringConvertible {
         case .timeout(let what): "Redis timeout: \(what)"
         case .unexpectedReply(let value): "unexpected Redis reply: \(value)"
         case .invalidConfiguration(let detail): "invalid Redis configuration: \(detail)"
-        case .tlsNotAvailable: "rediss:// needs TLS, which is not available yet in swift-asyncio"
         case .wrongLoop: "a Redis object was used off the event loop it belongs to"
         case .poolExhausted(let detail): "Redis pool: \(detail)"
         case .subscriberOverflow(let limit): "Redis subscriber fell more than \(limit) messages behind"

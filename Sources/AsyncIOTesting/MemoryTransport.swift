@@ -58,6 +58,15 @@ public final class MemoryTransport: Transport {
 
     public var extraInfo: TransportExtraInfo { TransportExtraInfo() }
 
+    /// Hands the connection to `proto`; see `Transport.setProtocol(_:)`.
+    public func setProtocol(_ proto: any StreamingProtocol) throws(TransportError) {
+        guard !lost, self.proto != nil else { throw TransportError.closed }
+        guard proto is any ConnectionProtocol || proto is any BufferedConnectionProtocol else {
+            throw TransportError.invalidValue("\(type(of: proto)) is not a stream protocol")
+        }
+        self.proto = proto
+    }
+
     // MARK: - Reading
 
     public var isReading: Bool { reading && !isClosing }

@@ -198,7 +198,8 @@ import Testing
         #expect(try Configuration(url: "redis://").endpoint == .tcp(host: "localhost", port: 6379))
         let unix = try Configuration(url: "unix:///tmp/redis.sock?db=1&password=pw")
         #expect(unix.endpoint == .unix(path: "/tmp/redis.sock") && unix.database == 1 && unix.password == "pw")
-        #expect(throws: RedisError.tlsNotAvailable) { try Configuration(url: "rediss://host:6380") }
+        #expect(try Configuration(url: "rediss://host:6380").tls != nil)
+        #expect(try Configuration(url: "redis://host:6380").tls == nil)
         #expect(throws: RedisError.self) { try Configuration(url: "http://host") }
         #expect(throws: RedisError.self) { try Configuration(url: "redis://host:99999") }
         #expect(throws: RedisError.self) { try Configuration(url: "redis://host/x") }

@@ -16,13 +16,25 @@ struct HTTPGetSmokeTests {
 
         /// Starts the server on a thread of its own (the wait for its port blocks), keeping Swift's
         /// few cooperative threads free for the tests that run in parallel.
-        static func start(files: [String: String]) async throws -> FileServer {
+        static func start(files: [String: String], tls: (cert: String, key: String)? = nil) async throws -> FileServer {
             try await withCheckedThrowingContinuation { continuation in
-                Thread { continuation.resume(with: Result { try FileServer(files: files) }) }.start()
+                Thread { continuation.resume(with: Result { try FileServer(files: files, tls: tls) }) }.start()
             }
         }
 
-        init(files: [String: String]) throws {
+        /// http.server, wrapped in Python's `ssl` with `tls`.
+        private static let httpsServer = """
+            import functools, http.server, ssl, sys
+            port, root, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
+            server = http.server.HTTPServer(("127.0.0.1", port), handler)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert, key)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            server.serve_forever()
+            """
+
+        init(files: [String: String], tls: (cert: String, key: String)? = nil) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("httpget-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             for (name, text) in files {
@@ -41,12 +53,10 @@ struct HTTPGetSmokeTests {
             }
             close(probe)
             port = Int(UInt16(bigEndian: address.sin_port))
-            server = try ExampleProcess(
-                "/usr/bin/env",
-                arguments: [
-                    "python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", root.path,
-                ]
-            )
+            let (portText, rootPath) = (String(port), root.path)
+            var python = ["python3", "-m", "http.server", portText, "--bind", "127.0.0.1", "--directory", rootPath]
+            if let tls { python = ["python3", "-c", Self.httpsServer, portText, rootPath, tls.cert, tls.key] }
+            server = try ExampleProcess("/usr/bin/env", arguments: python)
             // Wait (at most 20 s) until it accepts connections.
             for _ in 0..<1000 {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -78,6 +88,20 @@ struct HTTPGetSmokeTests {
         #expect(printed.hasPrefix("HTTP/1.0 200 OK\r\n"))
         #expect(printed.contains("Content-Length: 27\r\n"))
         #expect(printed.hasSuffix("\r\n\r\nhello from the file server\n"))
+    }
+
+    @Test func httpGetFetchesHTTPSWithItsCAFileAndRefusesWithoutIt() async throws {
+        let (directory, cert, key) = try await TLSEchoServerSmokeTests.selfSignedCertificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try await FileServer.start(files: ["hello.txt": "hello over https\n"], tls: (cert, key))
+        let url = "https://localhost:\(server.port)/hello.txt"
+        let get = try ExampleProcess("HTTPGet", arguments: ["--cafile", cert, url])
+        #expect(try await get.waitForExit(seconds: 60) == .exited(0))
+        #expect(get.printed.hasPrefix("HTTP/1.0 200 OK\r\n"))
+        #expect(get.printed.hasSuffix("\r\n\r\nhello over https\n"))
+        // The system's roots do not know the self-signed certificate.
+        let refused = try ExampleProcess("HTTPGet", arguments: [url])
+        #expect(try await refused.waitForExit(seconds: 60) == .exited(1))
     }
 
     @Test func httpGetFailsClearlyOnErrors() async throws {

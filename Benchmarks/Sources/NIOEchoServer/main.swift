@@ -1,14 +1,16 @@
-// nio-echo-server PORT: the SwiftNIO peer of the echo benchmark (`Scripts/echo.py`).
+// nio-echo-server PORT [--tls CERT KEY]: the SwiftNIO peer of the echo benchmark (`Scripts/echo.py`).
 //
 // One event loop thread, as every server in the benchmark has. The handler writes each read back
 // and flushes once per read burst (`channelReadComplete`), which is how NIO's own echo example
 // and its users write it. While the channel is not writable (over its write-buffer high-water
 // mark) it stops reading, so a client that does not read cannot grow the server, as with the
 // other servers. Listens on 127.0.0.1 (PORT 0 picks one), prints "listening on 127.0.0.1:PORT",
-// and exits with status 0 on SIGTERM or SIGINT.
+// and exits with status 0 on SIGTERM or SIGINT. With --tls, each connection goes through NIOSSL's
+// server handler first (BoringSSL; TLS 1.2 minimum, as the other TLS servers).
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 private final class EchoHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -38,10 +40,18 @@ private final class EchoHandler: ChannelInboundHandler {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 2, let port = Int(arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: nio-echo-server PORT\n".utf8))
+guard arguments.count == 2 || (arguments.count == 5 && arguments[2] == "--tls"), let port = Int(arguments[1]) else {
+    FileHandle.standardError.write(Data("usage: nio-echo-server PORT [--tls CERT KEY]\n".utf8))
     exit(2)
 }
+let tls: NIOSSLContext? =
+    arguments.count == 5
+    ? try NIOSSLContext(
+        configuration: .makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(arguments[3]).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: arguments[4], format: .pem))
+        )
+    ) : nil
 
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let bootstrap = ServerBootstrap(group: group)
@@ -50,6 +60,7 @@ let bootstrap = ServerBootstrap(group: group)
     .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
     .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
+            if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
             try channel.pipeline.syncOperations.addHandler(EchoHandler())
         }
     }

@@ -53,6 +53,34 @@ public final class StreamReaderProtocol: ConnectionProtocol {
         self.clientConnected = clientConnected
     }
 
+    /// Creates a server's protocol: once the connection is made, `clientConnected` runs as a task
+    /// with the client's reader and writer (closing the connection if it fails or is cancelled).
+    ///
+    /// What `startServer` makes for each connection; public so that a transport made elsewhere (a
+    /// TLS server's, once its handshake is done) can serve streams too.
+    /// Mirrors `StreamReaderProtocol(stream_reader, client_connected_cb)` with a coroutine.
+    public convenience init(
+        _ reader: StreamReader,
+        clientConnected: @escaping (StreamReader, StreamWriter) async throws -> Void
+    ) {
+        self.init(reader, clientConnected: .task(clientConnected))
+    }
+
+    /// Creates a server's protocol that calls `acceptClient` in `connectionMade`.
+    ///
+    /// Mirrors `StreamReaderProtocol(stream_reader, client_connected_cb)` with a plain function.
+    public convenience init(_ reader: StreamReader, acceptClient: @escaping (StreamReader, StreamWriter) -> Void) {
+        self.init(reader, clientConnected: .callback(acceptClient))
+    }
+
+    /// The transport is now `transport` (STARTTLS swapped it); the reader pauses that one.
+    ///
+    /// Mirrors `StreamReaderProtocol._replace_transport()`.
+    func replaceTransport(_ transport: any Transport) {
+        self.transport = transport
+        reader?.transport = transport
+    }
+
     // MARK: - ConnectionProtocol
 
     public func connectionMade(_ transport: any Transport, loop: isolated EventLoop) {
@@ -134,6 +162,9 @@ public final class StreamReaderProtocol: ConnectionProtocol {
     }
 
     // MARK: - For StreamWriter
+
+    /// True if this protocol serves a server's connection (it has a client callback).
+    var isServerSide: Bool { clientConnected != nil }
 
     /// Whether `drainHelper` would wait: writing is paused. Synchronous, so that a `drain` that
     /// need not wait (nearly all of them) makes no async call.

@@ -14,10 +14,11 @@
 /// is closed (as asyncio's `__del__` does, without the `ResourceWarning`).
 ///
 /// Mirrors `asyncio.StreamWriter`. Deviations: `get_extra_info(name)` is the typed `extraInfo`;
-/// `writeEOF`/`write` throw `TransportError` where asyncio raises `RuntimeError`; no `start_tls`.
+/// `writeEOF`/`write` throw `TransportError` where asyncio raises `RuntimeError`; `start_tls` is
+/// `AsyncIOTLS`'s `startTLS`, built on ``upgradeTransport(_:)``.
 public final class StreamWriter: CustomStringConvertible {
-    /// The underlying transport. Mirrors `StreamWriter.transport`.
-    public let transport: any Transport
+    /// The underlying transport (a new one after STARTTLS). Mirrors `StreamWriter.transport`.
+    public private(set) var transport: any Transport
     let streamProtocol: StreamReaderProtocol
     let reader: StreamReader?
 
@@ -131,6 +132,31 @@ public final class StreamWriter: CustomStringConvertible {
     public func waitClosed() async throws {
         try await streamProtocol.waitClosed()
     }
+
+    // MARK: - Upgrading
+
+    /// Puts a new transport under this writer and its reader: what STARTTLS is built on.
+    ///
+    /// Drains the writer first, then calls `upgrade` with the current transport and the stream's
+    /// protocol; `upgrade` makes a transport over the current one (say, TLS), moves the current
+    /// one's protocol to its own (`Transport.setProtocol(_:)`) and hands the stream's protocol the
+    /// new transport. Once it returns, the writer writes to, and the reader pauses, the new
+    /// transport. If it throws, nothing is replaced. `AsyncIOTLS`'s `startTLS(_:)` is the user.
+    ///
+    /// - Throws: what `drain()` and `upgrade` throw. Mirrors the second half of `start_tls()`
+    ///   (`self._transport = new_transport; protocol._replace_transport(new_transport)`).
+    public func upgradeTransport(
+        _ upgrade: (any Transport, StreamReaderProtocol) async throws -> any Transport
+    ) async throws {
+        try await drain()
+        let upgraded = try await upgrade(transport, streamProtocol)
+        transport = upgraded
+        streamProtocol.replaceTransport(upgraded)
+    }
+
+    /// True for the writer of a server's connection (`startServer`): STARTTLS takes the server's
+    /// side of the handshake then. Mirrors `start_tls()`'s `server_side` test.
+    public var isServerSide: Bool { streamProtocol.isServerSide }
 
     /// The transport's peer and socket names and descriptor. Mirrors `get_extra_info()`.
     public var extraInfo: TransportExtraInfo { transport.extraInfo }

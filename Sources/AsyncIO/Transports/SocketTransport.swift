@@ -200,6 +200,16 @@ final class SocketTransport: Transport, SelectorTransport {
         server = nil
     }
 
+    func setProtocol(_ proto: any StreamingProtocol) throws(TransportError) {
+        guard !lostScheduled, receiver != nil else { throw TransportError.closed }
+        guard let newReceiver = StreamReceiver(proto) else {
+            throw TransportError.invalidValue(
+                "\(type(of: proto)) is neither a ConnectionProtocol nor a BufferedConnectionProtocol"
+            )
+        }
+        receiver = newReceiver
+    }
+
     // MARK: - Extra info
 
     /// Read from the socket at the first call and kept; once the socket is closed, the addresses

@@ -17,7 +17,8 @@
 /// The base of every transport: close it, ask whether it closes, and learn about its endpoints.
 ///
 /// Mirrors `asyncio.BaseTransport`. Deviation: `get_extra_info(name)` is the typed `extraInfo`
-/// struct; `get_protocol`/`set_protocol` are not offered.
+/// struct; `get_protocol` is not offered, and `set_protocol` only on stream transports
+/// (`Transport.setProtocol(_:)`).
 public protocol BaseTransport: AnyObject {
     /// The loop this transport belongs to; every call on it must be made on that loop's thread.
     var loop: EventLoop { get }
@@ -106,7 +107,29 @@ public protocol WriteTransport: BaseTransport {
 }
 
 /// A bidirectional stream transport (a TCP or Unix socket connection). Mirrors `asyncio.Transport`.
-public protocol Transport: ReadTransport, WriteTransport {}
+public protocol Transport: ReadTransport, WriteTransport {
+    /// Hands the connection to another protocol: from now on `protocol` gets every callback
+    /// (`dataReceived`, `eofReceived`, `pauseWriting`/`resumeWriting`, `connectionLost`); the old
+    /// one gets none. `connectionMade` is not called: the caller does that if the new protocol
+    /// needs it.
+    ///
+    /// What STARTTLS is built on: `AsyncIOTLS`'s `startTLS` puts its TLS protocol between this
+    /// transport and the application's protocol. Call it on the loop thread, between callbacks or
+    /// inside one (the next callback goes to the new protocol).
+    ///
+    /// - Throws: `TransportError.notSupported` for a transport that cannot switch (the default);
+    ///   `TransportError.closed` once the connection is lost; `TransportError.invalidValue` for a
+    ///   protocol that is neither a `ConnectionProtocol` nor a `BufferedConnectionProtocol`.
+    ///   Mirrors `BaseTransport.set_protocol(protocol)`.
+    func setProtocol(_ protocol: any StreamingProtocol) throws(TransportError)
+}
+
+extension Transport {
+    /// Refuses: a transport written outside this module switches protocols only if it says so.
+    public func setProtocol(_ protocol: any StreamingProtocol) throws(TransportError) {
+        throw TransportError.notSupported("\(type(of: self)) cannot switch protocols")
+    }
+}
 
 /// A transport for datagrams (UDP, Unix datagram sockets).
 ///

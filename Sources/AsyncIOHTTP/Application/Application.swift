@@ -87,7 +87,7 @@ public final class Application {
 
     /// The handler the server calls: the router's, wrapped in the middlewares. Freezes the router.
     ///
-    /// Use it to serve the application with ``HTTPServer/start(host:port:configuration:logger:accessLog:backlog:reusePort:loop:handler:)``
+    /// Use it to serve the application with ``HTTPServer/start(host:port:configuration:logger:accessLog:backlog:reusePort:tls:loop:handler:)``
     /// yourself (``start(host:port:backlog:reusePort:loop:)`` does that and runs the hooks).
     public func makeHandler() -> Handler {
         router.isFrozen = true

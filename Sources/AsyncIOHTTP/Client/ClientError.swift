@@ -1,3 +1,4 @@
+import AsyncIOTLS
 import HTTP1Codec
 
 /// Why a client request failed: aiohttp's client exception classes, as cases.
@@ -11,11 +12,13 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The URL cannot be requested: not absolute, a scheme other than http/https, a bad host or
     /// port, a forbidden byte. aiohttp's `InvalidURL`.
     case invalidURL(String)
-    /// The URL is `https`, and TLS is not available yet (it comes with issue #17).
-    case tlsNotAvailable(url: String)
     /// Connecting to the server failed (refused, unreachable, name not resolved): aiohttp's
     /// `ClientConnectorError`. `reason` describes the underlying error.
     case cannotConnect(host: String, port: Int, reason: String)
+    /// The TLS handshake with an `https` server failed: its certificate was refused (expired,
+    /// self-signed, not for this host: `TLSError.certificateVerificationFailed`), or no version or
+    /// cipher in common. aiohttp's `ClientConnectorCertificateError` / `ClientSSLError`.
+    case tls(host: String, port: Int, error: TLSError)
     /// The server closed the connection before the response was complete: aiohttp's
     /// `ServerDisconnectedError` (before the head) or `ClientPayloadError` (inside the body).
     case serverDisconnected(duringBody: Bool)
@@ -45,7 +48,7 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidURL(let url): "InvalidURL: \(url)"
-        case .tlsNotAvailable(let url): "TLS is not available yet (issue #17): cannot request \(url)"
+        case .tls(let host, let port, let error): "ClientSSLError: \(host):\(port): \(error)"
         case .cannotConnect(let host, let port, let reason): "Cannot connect to host \(host):\(port): \(reason)"
         case .serverDisconnected(let duringBody):
             duringBody ? "ClientPayloadError: Response payload is not completed" : "ServerDisconnectedError"

@@ -1,4 +1,5 @@
 import AsyncIO
+import AsyncIOTLS
 import Glibc
 import HTTP1Codec
 import HTTPTypes
@@ -73,6 +74,9 @@ public final class ClientSession {
     ///   - maxRedirects: the most redirects followed per request (aiohttp's 10).
     ///   - responseLimits: the parser's limits for responses; the body is unlimited by default
     ///     (``ClientResponse/content`` streams it with backpressure), the head limits are the codec's.
+    ///   - tls: the client context for `https` (aiohttp's `TCPConnector(ssl=context)`); nil: the
+    ///     system's trusted roots, certificate and host-name checks on, ALPN `http/1.1`, made at the
+    ///     first `https` request.
     /// - Throws: ``ClientError/invalidURL(_:)`` for a bad `baseURL`; ``ClientError/invalidRequest(_:)``
     ///   is thrown later, by the request, for a bad header. Mirrors `ClientSession(...)`.
     public init(
@@ -85,7 +89,8 @@ public final class ClientSession {
         cookieJar: CookieJar = CookieJar(),
         raiseForStatus: Bool = false,
         maxRedirects: Int = 10,
-        responseLimits: HTTPParserLimits = HTTPParserLimits(maxBodyLength: .max)
+        responseLimits: HTTPParserLimits = HTTPParserLimits(maxBodyLength: .max),
+        tls: TLSContext? = nil
     ) throws(ClientError) {
         self.baseURL = try baseURL.map { (url) throws(ClientError) in try ClientURL(url) }
         self.headers = headers
@@ -98,7 +103,8 @@ public final class ClientSession {
             limit: max(limit, 0),
             limitPerHost: max(limitPerHost, 0),
             keepAliveTimeout: keepAliveTimeout,
-            limits: responseLimits
+            limits: responseLimits,
+            tls: tls
         )
     }
 

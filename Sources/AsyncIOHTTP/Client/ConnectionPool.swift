@@ -1,4 +1,5 @@
 import AsyncIO
+import AsyncIOTLS
 import HTTP1Codec
 
 /// A point in time by which something must happen, and which timeout it stands for.
@@ -38,12 +39,24 @@ final class ConnectionPool {
     private var expiryTimer: Handle?
     let keepAliveTimeout: Duration
     let limits: HTTPParserLimits
+    /// The context of `https` connections: the session's, or the default one once made.
+    private var tls: TLSContext?
     private(set) var isClosed = false
 
-    init(limit: Int, limitPerHost: Int, keepAliveTimeout: Duration, limits: HTTPParserLimits) {
+    init(limit: Int, limitPerHost: Int, keepAliveTimeout: Duration, limits: HTTPParserLimits, tls: TLSContext?) {
         state = ConnectionPoolState(limit: limit, limitPerHost: limitPerHost)
         self.keepAliveTimeout = keepAliveTimeout
         self.limits = limits
+        self.tls = tls
+    }
+
+    /// The context for an `https` origin: the session's, or the default (system roots, full
+    /// verification, ALPN http/1.1), made once.
+    private func tlsContext() throws(TLSError) -> TLSContext {
+        if let tls { return tls }
+        let context = try TLSContext(.client(alpnProtocols: ["http/1.1"]))
+        tls = context
+        return context
     }
 
     deinit {
@@ -133,15 +146,34 @@ final class ConnectionPool {
     /// Opens a connection in a task of its own (so that a deadline can cancel it).
     private func connect(_ key: Key, deadline: Deadline?, loop: EventLoop) async throws -> ClientConnection {
         let connection = ClientConnection(id: makeID(), origin: key, limits: limits, pool: self, loop: loop)
+        let tls: TLSContext?
+        do {
+            tls = key.scheme == "https" ? try tlsContext() : nil
+        } catch {
+            perform(state.connectFailed(key))
+            throw ClientError.tls(host: key.host, port: key.port, error: error)
+        }
         loop.runIsolated(connection) { connection, loop in
             connection.connecting = loop.createTask(name: "connect \(connection.origin.host):\(connection.origin.port)")
             {
-                _ = try await loop.createConnection(
-                    { connection },
-                    host: connection.origin.host,
-                    port: connection.origin.port,
-                    happyEyeballsDelay: .milliseconds(250)
-                )
+                let (host, port) = (connection.origin.host, connection.origin.port)
+                if let tls {
+                    // The handshake is part of connecting: the connect timeout covers it.
+                    _ = try await loop.createConnection(
+                        { connection },
+                        host: host,
+                        port: port,
+                        tls: tls,
+                        happyEyeballsDelay: .milliseconds(250)
+                    )
+                } else {
+                    _ = try await loop.createConnection(
+                        { connection },
+                        host: host,
+                        port: port,
+                        happyEyeballsDelay: .milliseconds(250)
+                    )
+                }
             }
         }
         let task = connection.connecting!
@@ -155,6 +187,7 @@ final class ConnectionPool {
             }
             perform(state.connectFailed(key))
             if error is ClientError || error is CancelledError { throw error }
+            if let error = error as? TLSError { throw ClientError.tls(host: key.host, port: key.port, error: error) }
             throw ClientError.cannotConnect(host: key.host, port: key.port, reason: "\(error)")
         }
         guard !isClosed else {

@@ -39,11 +39,10 @@ struct PreparedRequest {
         return idempotent.contains(method) && (body?.isReplayable ?? true)
     }
 
-    /// Refuses what this client cannot request: schemes other than http, and https until TLS lands.
+    /// Refuses what this client cannot request: schemes other than http and https.
     func checkScheme() throws(ClientError) {
         switch url.scheme {
-        case "http": return
-        case "https": throw .tlsNotAvailable(url: url.description)
+        case "http", "https": return
         default: throw .invalidURL(url.description)
         }
     }

@@ -1,4 +1,5 @@
 import AsyncIO
+import AsyncIOTLS
 import Glibc
 import Logging
 
@@ -40,9 +41,13 @@ public final class HTTPServer {
     ///   - accessLog: writes a line per request (none by default).
     ///   - backlog: the listen backlog.
     ///   - reusePort: set `SO_REUSEPORT` (several processes or loops on one port).
+    ///   - tls: serve HTTPS with this server context (aiohttp's `ssl_context`); make it with
+    ///     `TLSConfiguration.httpServer(certificateChainFile:privateKeyFile:)`, which offers ALPN
+    ///     `http/1.1`. Nil: plain HTTP.
     ///   - loop: the loop to run on.
     ///   - handler: answers each request.
-    /// - Throws: what `createServer` throws (`SystemError` EADDRINUSE, resolution errors).
+    /// - Throws: what `createServer` throws (`SystemError` EADDRINUSE, resolution errors);
+    ///   `TLSError.configuration` for a context whose ALPN list lacks `http/1.1`.
     public static func start(
         host: String? = nil,
         port: Int = 0,
@@ -51,23 +56,26 @@ public final class HTTPServer {
         accessLog: AccessLogger? = nil,
         backlog: Int = 1024,
         reusePort: Bool = false,
+        tls: TLSContext? = nil,
         loop: isolated EventLoop,
         handler: @escaping Handler
     ) async throws -> HTTPServer {
         let context = HTTPServerContext(configuration: configuration, logger: logger, accessLog: accessLog)
-        return try await start(host: host, port: port, backlog: backlog, reusePort: reusePort, loop: loop) {
+        return try await start(host: host, port: port, backlog: backlog, reusePort: reusePort, tls: tls, loop: loop) {
             RequestHandler(context: context, handler: handler)
         }
     }
 
     /// Starts a server whose connections `protocolFactory` makes (the talk's subclasses).
     ///
-    /// - Throws: what `createServer` throws.
+    /// - Throws: what `createServer` throws; `TLSError.configuration` for a context whose ALPN
+    ///   list is not empty and lacks `http/1.1`.
     public static func start(
         host: String? = nil,
         port: Int = 0,
         backlog: Int = 1024,
         reusePort: Bool = false,
+        tls: TLSContext? = nil,
         loop: isolated EventLoop,
         protocolFactory: @escaping () -> ServerHTTPProtocol
     ) async throws -> HTTPServer {
@@ -77,13 +85,28 @@ public final class HTTPServer {
             connection.server = httpServer
             return connection
         }
-        httpServer.server = try await loop.createServer(
-            factory,
-            host: host,
-            port: port,
-            backlog: backlog,
-            reusePort: reusePort
-        )
+        if let tls {
+            let alpn = tls.configuration.alpnProtocols
+            guard alpn.isEmpty || alpn.contains("http/1.1") else {
+                throw TLSError.configuration("an HTTP/1.1 server must offer ALPN http/1.1, not \(alpn)")
+            }
+            httpServer.server = try await loop.createServer(
+                factory,
+                host: host,
+                port: port,
+                tls: tls,
+                backlog: backlog,
+                reusePort: reusePort
+            )
+        } else {
+            httpServer.server = try await loop.createServer(
+                factory,
+                host: host,
+                port: port,
+                backlog: backlog,
+                reusePort: reusePort
+            )
+        }
         return httpServer
     }
 
