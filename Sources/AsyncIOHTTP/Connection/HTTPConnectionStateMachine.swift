@@ -366,10 +366,7 @@ struct HTTPConnectionStateMachine: Sendable {
     /// running and must be cancelled.
     mutating func connectionLost() -> Bool {
         let handling: Bool
-        switch phase {
-        case .exchange, .upgraded: handling = true
-        default: handling = false
-        }
+        if case .exchange = phase { handling = true } else { handling = false }
         phase = .closed
         return handling
     }

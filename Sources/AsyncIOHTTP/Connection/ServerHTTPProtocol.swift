@@ -96,8 +96,6 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     private var releaseRequested = false
     /// The handler waits for the transport to resume writing.
     var drainWait: WaitPoint?
-    /// The connection after a `101`: received bytes go here, not to the parser.
-    var upgraded: UpgradedConnection?
     var writingPaused = false
     private var reading = true
     /// The connection is being closed: by us after the last response, or lingering.
@@ -160,11 +158,6 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     open func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {
         if lingering || closing { return }
-        if let upgraded {
-            upgraded.received(Array(data))
-            updateReading()
-            return
-        }
         parser.feed(data)
         if case .idle = machine.phase { machine.bytesArrived(now: loop.time) }
         pump(loop: loop)
@@ -174,11 +167,6 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     open func eofReceived(loop: isolated EventLoop) -> Bool {
         guard !lingering, !closing else { return false }
-        if let upgraded {
-            // The new protocol decides when to close (a WebSocket answers the peer's close first).
-            upgraded.finish(nil)
-            return true
-        }
         let action = machine.peerClosed()
         switch action {
         case .close:
@@ -198,7 +186,6 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         socketTransport = nil
         let gone = CancelledError(message: "the client disconnected")
         failFeedingBody(gone)
-        upgraded?.finish(error)
         drainWait?.wake(throwing: gone)
         if wasHandling { handlerTask?.cancel(message: "the client disconnected") }
         requestWait?.wake(throwing: gone)
@@ -336,9 +323,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     func updateReading() {
         guard let socketTransport, !lingering else { return }
         let pendingInput = machine.isHandling && feedingBody == nil && parser.hasPendingBytes ? Int.max : 0
-        let want =
-            upgraded?.wantsBytes
-            ?? machine.shouldRead(bodyBuffered: feedingBody?.bufferedCount ?? 0, pendingInput: pendingInput)
+        let want = machine.shouldRead(bodyBuffered: feedingBody?.bufferedCount ?? 0, pendingInput: pendingInput)
         guard want != reading else { return }
         reading = want
         if want { socketTransport.resumeReading() } else { socketTransport.pauseReading() }

@@ -17,8 +17,6 @@ public enum ResponseError: Error, Sendable, Equatable, CustomStringConvertible {
     case bodyLengthMismatch(declared: Int)
     /// A field name that is not a token.
     case invalidFieldName(String)
-    /// `switchProtocols` on a response whose status is not 101, or for a request with a body.
-    case cannotSwitchProtocols(String)
 
     public var description: String {
         switch self {
@@ -28,7 +26,6 @@ public enum ResponseError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exchangeOver: "the request this response answers is over"
         case .bodyLengthMismatch(let declared): "the body is longer than its Content-Length (\(declared))"
         case .invalidFieldName(let name): "invalid header field name: \(name)"
-        case .cannotSwitchProtocols(let why): "cannot switch protocols: \(why)"
         }
     }
 }
