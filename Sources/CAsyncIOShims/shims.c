@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 
 const uint32_t CASYNCIO_EPOLLIN = EPOLLIN;
@@ -62,6 +63,12 @@ int casyncio_signalfd(int fd, const sigset_t *mask) { return signalfd(fd, mask, 
 int casyncio_pipe(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
 
 int casyncio_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int casyncio_cpu_count(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    return CPU_COUNT(&set);
+}
 
 int casyncio_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 

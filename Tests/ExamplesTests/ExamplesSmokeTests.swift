@@ -120,9 +120,10 @@ import Testing
         #expect(try await first.waitForExit() == .exited(0))
     }
 
-    @Test(arguments: ["sockets", "protocol", "streams"])
-    func echoBenchEchoesInEveryModeAndExitsOnSIGTERM(_ mode: String) async throws {
-        let server = try ExampleProcess("EchoBench", arguments: ["--mode", mode, "--port", "0"])
+    /// Every mode, on the main thread's loop alone and on a group of two loops (`--loops 2`).
+    @Test(arguments: ["sockets", "protocol", "streams"], ["1", "2"])
+    func echoBenchEchoesInEveryModeAndExitsOnSIGTERM(_ mode: String, _ loops: String) async throws {
+        let server = try ExampleProcess("EchoBench", arguments: ["--mode", mode, "--port", "0", "--loops", loops])
         let port = try #require(try await server.port())
         let clients = try (0..<20).map { _ in try Client(port: port) }
         let message = String(repeating: "x", count: 100_000)

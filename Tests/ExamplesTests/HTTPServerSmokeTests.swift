@@ -20,8 +20,10 @@ import Testing
         #expect(try await server.waitForExit(seconds: 30) == .exited(0))
     }
 
-    @Test(arguments: ["low", "app"]) func httpBenchAnswersHelloAnd404AndStopsOnSIGTERM(api: String) async throws {
-        let server = try ExampleProcess("HTTPBench", arguments: ["--api", api, "--port", "0"])
+    /// Both APIs, on the main thread's loop alone and on a group of two loops (`--loops 2`).
+    @Test(arguments: ["low", "app"], ["1", "2"])
+    func httpBenchAnswersHelloAnd404AndStopsOnSIGTERM(api: String, loops: String) async throws {
+        let server = try ExampleProcess("HTTPBench", arguments: ["--api", api, "--port", "0", "--loops", loops])
         let port = try #require(try await server.port())
         let client = try Client(port: port)
         let hello =

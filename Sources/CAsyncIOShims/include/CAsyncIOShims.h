@@ -70,6 +70,9 @@ int casyncio_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 /// `POSIX_SPAWN_SETSID` (glibc 2.26): the child starts a new session.
 extern const short CASYNCIO_POSIX_SPAWN_SETSID;
 
+/// The number of CPUs this process may run on (`sched_getaffinity`, `CPU_COUNT`); -1 on error.
+int casyncio_cpu_count(void);
+
 /// Monotonic clock in nanoseconds.
 int64_t casyncio_monotonic_ns(void);
 

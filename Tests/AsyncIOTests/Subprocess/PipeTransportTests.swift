@@ -100,8 +100,7 @@ import Testing
         }
         #expect(events == ["CM", "DR", "ER", "CL nil"])
         #expect(received == payload)
-        #expect(fdAfter == nil)
-        #expect(fcntl(readEnd, F_GETFD) == -1)  // the transport closed it
+        #expect(fdAfter == nil)  // closed by the transport (the number may already be reused)
     }
 
     @Test func pausingAReadPipeStopsDataUntilResumed() async throws {
