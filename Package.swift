@@ -177,6 +177,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "HTTPApp",
+            dependencies: ["AsyncIO", "AsyncIOHTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Examples/HTTPApp",
+            exclude: ["README.md", "public"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "HTTPGet",
             dependencies: ["AsyncIO", "AsyncIOHTTP", "AsyncIOTLS"],
             path: "Examples/HTTPGet",

@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // `codec-bench {input}`: the candidate program of ../shared/bench/codec (see its README).
@@ -66,6 +67,24 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/HTTPClientBench",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // `nio-http-server PORT`: the raw SwiftNIO HTTP/1 peer of Scripts/http-server.py.
+        .executableTarget(
+            name: "nio-http-server",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/NIOHTTPServer",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // `hummingbird-server PORT`: the Hummingbird 2 peer of Scripts/http-server.py.
+        .executableTarget(
+            name: "hummingbird-server",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Sources/HummingbirdServer",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Thread pinning and malloc statistics (need _GNU_SOURCE).

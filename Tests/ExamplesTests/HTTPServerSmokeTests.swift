@@ -17,7 +17,7 @@ import Testing
         let line = "method = 'GET'; path = '/some/path'; version = HttpVersion(major=1, minor=1)"
         #expect(try await server.waitForOutput(containing: line))
         server.send(SIGTERM)
-        #expect(try await server.waitForExit() == .exited(0))
+        #expect(try await server.waitForExit(seconds: 30) == .exited(0))
     }
 
     /// Both APIs, on the main thread's loop alone and on a group of two loops (`--loops 2`).
@@ -38,6 +38,6 @@ import Testing
         #expect(second.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
         #expect(second.contains("\r\nConnection: close\r\n"))
         server.send(SIGTERM)
-        #expect(try await server.waitForExit() == .exited(0))
+        #expect(try await server.waitForExit(seconds: 30) == .exited(0))
     }
 }
