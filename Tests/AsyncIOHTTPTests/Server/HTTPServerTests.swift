@@ -23,7 +23,11 @@ import Testing
         #expect(try await idle.readResponse().text == "hello")
         let busy = try (0..<5).map { _ in try RawClient(port: server.port) }
         for client in busy { try await client.send("GET /short-sleep HTTP/1.1\r\nHost: x\r\n\r\n") }
-        try await Task.sleep(for: .milliseconds(50))
+        // Every request in flight (its handler running) before the shutdown, however loaded the machine.
+        let deadline = Date().addingTimeInterval(10)
+        while recorder.all.filter({ $0 == "short-sleep started" }).count < busy.count, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         async let shutdown: Void = server.shutdown(timeout: .seconds(10))
         #expect(try await idle.isClosedByPeer())
         for client in busy {

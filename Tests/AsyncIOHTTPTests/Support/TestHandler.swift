@@ -97,6 +97,7 @@ func makeTestHandler(_ recorder: Recorder) -> Handler {
             }
             return Response(text: "woke")
         case "/short-sleep":
+            recorder.record("short-sleep started")
             try await sleep(.milliseconds(300))
             return Response(text: "done")
         case "/read-body-then-fail":
