@@ -141,7 +141,11 @@ public final class EventLoopGroup: Sendable {
 
     /// Serves connections with a protocol made by `factory` on every loop (see `startOnEveryLoop`).
     ///
-    /// - Parameter factory: makes a protocol for each connection, on the loop that accepted it.
+    /// - Parameters:
+    ///   - factory: makes a protocol for each connection, on the loop that accepted it.
+    ///   - host: the address every loop listens on (`nil`: all interfaces).
+    ///   - port: the one port all loops share (`0`: loop 0 picks it, the others follow).
+    ///   - backlog: each listener's accept queue.
     /// - Throws: as `EventLoop.createServer`. Mirrors `loop.create_server(…, reuse_port=True)` on
     ///   every loop.
     public func createServer<P: StreamingProtocol>(
