@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "validate: swift format"
+log=$(mktemp)
 swift format lint --strict --recursive Package.swift Sources Tests Examples Benchmarks/Sources Fuzz/Sources \
-    Showcase/Package.swift Showcase/Sources Showcase/Tests 2>&1 | tee /tmp/swift-format.log
-if [ -s /tmp/swift-format.log ]; then
+    Showcase/Package.swift Showcase/Sources Showcase/Tests 2>&1 | tee "$log"
+if [ -s "$log" ]; then
     echo "validate: formatting issues above; run: swift format --in-place --recursive Sources Tests Examples Showcase"
     exit 1
 fi
