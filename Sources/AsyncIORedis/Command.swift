@@ -36,7 +36,8 @@ public struct Command<Value> {
     @inlinable
     public init<A: RESPCommandArgument>(_ first: A, decode: @escaping (RESPValue) throws -> Value) {
         bytes = []
-        bytes.reserveCapacity(32 + first.respPayloadCount)  // one allocation: headers take < 16 bytes each
+        // One allocation: each header takes fewer than 16 bytes.
+        bytes.reserveCapacity(32 + first.respPayloadCount)
         RESPEncoder.encodeCommand(first, into: &bytes)
         self.decode = decode
     }
@@ -49,7 +50,8 @@ public struct Command<Value> {
         decode: @escaping (RESPValue) throws -> Value
     ) {
         bytes = []
-        bytes.reserveCapacity(48 + first.respPayloadCount + second.respPayloadCount)  // one allocation: headers take < 16 bytes each
+        // One allocation: each header takes fewer than 16 bytes.
+        bytes.reserveCapacity(48 + first.respPayloadCount + second.respPayloadCount)
         RESPEncoder.encodeCommand(first, second, into: &bytes)
         self.decode = decode
     }
@@ -63,7 +65,8 @@ public struct Command<Value> {
         decode: @escaping (RESPValue) throws -> Value
     ) {
         bytes = []
-        bytes.reserveCapacity(64 + first.respPayloadCount + second.respPayloadCount + third.respPayloadCount)  // one allocation: headers take < 16 bytes each
+        // One allocation: each header takes fewer than 16 bytes.
+        bytes.reserveCapacity(64 + first.respPayloadCount + second.respPayloadCount + third.respPayloadCount)
         RESPEncoder.encodeCommand(first, second, third, into: &bytes)
         self.decode = decode
     }
