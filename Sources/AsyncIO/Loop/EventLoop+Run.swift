@@ -173,7 +173,7 @@ extension LoopCore {
 
         // 4. Move due timers to the ready queue, in deadline order (ties: scheduling order).
         let now = clock.now().nanoseconds
-        while let handle = timers.popDue(now: now) { ready.append(.handle(handle)) }
+        timers.moveDue(now: now, into: &ready)
         _ = timers.compactIfMostlyCancelled()  // dropped here, once the queue's access ended
 
         // 5. Run exactly what is ready now; what these schedule runs in the next iteration.
@@ -191,7 +191,9 @@ extension LoopCore {
                 switch item {
                 case .job(let job): run(job, role: .serial)
                 case .taskJob(let job): run(job, role: .task)
-                case .handle(let handle): runHandle(handle)
+                case .handle(var handle):
+                    runHandle(handle)
+                    if handle.recyclable { keepForReuse(&handle) }
                 case .resume(let continuation): resumeInPlace(continuation)
                 }
             }

@@ -21,8 +21,9 @@
 // cancelled (and it is not tiny) the heap is filtered and rebuilt in O(n), so a program that
 // schedules and cancels many timeouts does not keep their closures alive.
 //
-// The loop asks only two things: the earliest deadline (to bound epoll_wait) and "pop everything
-// due at or before now" (to move it to the ready queue).
+// The loop asks only two things: the earliest deadline (to bound epoll_wait) and "move everything
+// due at or before now to the ready queue". The second pops one timer at a time, unless a burst
+// (a loop that was blocked, a million timeouts due at once) makes sorting the due part cheaper.
 
 struct TimerQueue: ~Copyable {
     struct Entry {
@@ -74,12 +75,69 @@ struct TimerQueue: ~Copyable {
         count > 0 ? (heap.pointee.deadline, heap.pointee.handle.isCancelled) : nil
     }
 
-    /// Removes and returns the earliest timer if it is due at or before `now`, cancelled or not:
-    /// the loop skips cancelled handles when it runs them, so that popping reads only the heap.
-    @inline(__always)
-    mutating func popDue(now: Int64) -> Handle? {
-        guard count > 0, heap.pointee.deadline <= now else { return nil }
-        return popFirst()
+    /// Moves every timer due at or before `now` to the back of `ready`, in (deadline, sequence)
+    /// order, cancelled or not (the loop skips cancelled handles when it runs them).
+    ///
+    /// One pop at a time while few are due. Once a burst has popped an eighth of what is left (and
+    /// at least `sortAfter`), the rest is taken by sorting instead: a pop walks log4(n) levels of a
+    /// heap far bigger than the cache, a miss per level, while splitting the heap and sorting the
+    /// due entries' keys reads memory in order. The first pops pay for the scan.
+    mutating func moveDue(now: Int64, into ready: inout ReadyQueue) {
+        var moved = 0
+        while count > 0, heap.pointee.deadline <= now {
+            if moved >= Self.sortAfter, moved * 8 >= count {
+                moveDueBySorting(now: now, into: &ready)
+                return
+            }
+            ready.append(.handle(popFirst()))
+            moved += 1
+        }
+    }
+
+    /// How many timers a burst pops one by one before it may switch to sorting.
+    static let sortAfter = 64
+
+    /// Splits the due entries off the heap, rebuilds the heap from the others, and appends the
+    /// due ones to `ready` in (deadline, sequence) order.
+    private mutating func moveDueBySorting(now: Int64, into ready: inout ReadyQueue) {
+        // SAFETY: each of the `count` initialised entries is moved once, either to `due` or down to
+        // `kept` (≤ its own index), so afterwards exactly [0, kept) of the heap and [0, dueCount)
+        // of `due` are initialised; every `due` entry is moved out below before it is freed.
+        let due = UnsafeMutablePointer<Entry>.allocate(capacity: count)
+        defer { due.deallocate() }
+        var dueCount = 0
+        var kept = 0
+        for index in 0..<count {
+            if heap[index].deadline <= now {
+                (due + dueCount).moveInitialize(from: heap + index, count: 1)
+                dueCount += 1
+            } else {
+                if kept != index { (heap + kept).moveInitialize(from: heap + index, count: 1) }
+                kept += 1
+            }
+        }
+        count = kept
+        heapify()
+        // Sort plain (deadline, position) keys, not the entries: moving an entry in a generic sort
+        // would retain and release its handle. The sequence breaks ties, as in the heap.
+        var keys = [(deadline: Int64, position: Int)](unsafeUninitializedCapacity: dueCount) { buffer, initialized in
+            for position in 0..<dueCount { buffer[position] = (due[position].deadline, position) }
+            initialized = dueCount
+        }
+        keys.sort { a, b in
+            a.deadline < b.deadline
+                || (a.deadline == b.deadline && due[a.position].handle.sequence < due[b.position].handle.sequence)
+        }
+        for key in keys { ready.append(.handle((due + key.position).move().handle)) }
+    }
+
+    /// Restores the heap order of [0, count) in O(n) (Floyd's construction).
+    private mutating func heapify() {
+        guard count > 1 else { return }
+        for index in stride(from: (count - 2) / 4, through: 0, by: -1) {
+            // SAFETY: the entry is moved out and `siftDown` fills the hole it leaves.
+            siftDown(hole: index, entry: (heap + index).move())
+        }
     }
 
     /// Removes the earliest timer. The queue must not be empty.
@@ -106,12 +164,7 @@ struct TimerQueue: ~Copyable {
         }
         count = kept
         cancelledCount = 0
-        if count > 1 {
-            for index in stride(from: (count - 2) / 4, through: 0, by: -1) {
-                // SAFETY: the entry is moved out and `siftDown` fills the hole it leaves.
-                siftDown(hole: index, entry: (heap + index).move())
-            }
-        }
+        heapify()
         return removed
     }
 

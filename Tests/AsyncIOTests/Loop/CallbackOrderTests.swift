@@ -52,6 +52,33 @@ import Testing
         #expect(events == ["1s first", "1s second (callAt)", "1s third", "2s"])
     }
 
+    @Test func aBurstOfDueTimersFiresByDeadlineAndTiesInSchedulingOrder() async throws {
+        // Thousands due at once (the loop sorts such a burst instead of popping the heap), with
+        // ties, cancelled ones, and timers not due yet that must stay in order behind them.
+        let (fired, expected) = try await EventLoopThread.run(clock: VirtualClock()) { loop in
+            var fired: [Int] = []
+            var schedule: [(deadline: Int64, index: Int)] = []
+            let base = loop.time.nanoseconds
+            var generator = SystemRandomNumberGenerator()
+            for index in 0..<5000 {
+                // Most in the past (due now), a fifth in the next second; 300 distinct values: ties.
+                let offset = Int64(Int.random(in: 0..<300, using: &generator)) * 1_000_000
+                let deadline = index % 5 == 0 ? base + 1_000_000 + offset : base - offset
+                let handle = loop.callAt(LoopInstant(nanoseconds: deadline)) { fired.append(index) }
+                if index % 7 == 0 {
+                    handle.cancel()
+                } else {
+                    schedule.append((deadline, index))
+                }
+            }
+            try await sleep(.seconds(2))
+            let expected = schedule.sorted { ($0.deadline, $0.index) < ($1.deadline, $1.index) }.map(\.index)
+            return (fired, expected)
+        }
+        #expect(fired.count == expected.count)
+        #expect(fired == expected)
+    }
+
     @Test func cancelledHandlesNeverRun() async throws {
         let events = try await EventLoopThread.run(clock: VirtualClock()) { loop in
             var events: [String] = []
