@@ -191,9 +191,7 @@ extension LoopCore {
                 switch item {
                 case .job(let job): run(job, role: .serial)
                 case .taskJob(let job): run(job, role: .task)
-                case .handle(var handle):
-                    runHandle(handle)
-                    if handle.recyclable { keepForReuse(&handle) }
+                case .handle(let handle): runHandle(handle)
                 case .resume(let continuation): resumeInPlace(continuation)
                 }
             }

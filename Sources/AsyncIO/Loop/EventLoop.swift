@@ -116,9 +116,9 @@ public actor EventLoop {
     public nonisolated func callSoonThreadSafe(
         _ callback: consuming @escaping @Sendable () throws -> Void
     ) throws(AsyncIOError) -> Handle {
-        guard let handle = core.pushCallbackThreadSafe(callback) else {
-            throw AsyncIOError.loopState("Event loop is closed")
-        }
+        guard !core.isClosed else { throw AsyncIOError.loopState("Event loop is closed") }
+        let handle = Handle(core: core, callback: callback)
+        core.pushThreadSafe(.handle(handle))
         return handle
     }
 

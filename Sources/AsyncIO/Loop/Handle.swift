@@ -17,9 +17,6 @@ public final class Handle: @unchecked Sendable, CustomStringConvertible {
     /// Where the callback was scheduled; recorded in debug mode only.
     @exclusivity(unchecked) nonisolated(unsafe) var site: CallSite?
     private let cancelledFlag = Atomic<Bool>(false)
-    /// Made by `callSoonThreadSafe`: once it ran, the loop keeps it for the next such call if
-    /// nobody else holds it (`LoopCore.keepForReuse`). Sits in padding: the object is no bigger.
-    let recyclable: Bool
     /// The deadline for a timer, in loop nanoseconds; `Int64.min` for a plain handle.
     let deadline: Int64
     // SAFETY: a handle never outlives its loop's core in use: the core owns the queues that hold
@@ -29,10 +26,9 @@ public final class Handle: @unchecked Sendable, CustomStringConvertible {
     /// A timer's place among timers with the same deadline (see `TimerQueue`); loop thread only.
     @exclusivity(unchecked) nonisolated(unsafe) var sequence: UInt64 = 0
 
-    init(core: LoopCore, deadline: Int64 = .min, recyclable: Bool = false, callback: @escaping () throws -> Void) {
+    init(core: LoopCore, deadline: Int64 = .min, callback: @escaping () throws -> Void) {
         self.core = core
         self.deadline = deadline
-        self.recyclable = recyclable
         self.callback = callback
     }
 

@@ -28,8 +28,6 @@ final class LoopCore: @unchecked Sendable {
     private let inboxLock = PThreadLock()
     /// Guarded by `inboxLock`.
     @exclusivity(unchecked) private var inbox = ReadyQueue()
-    /// Handles the loop gave back for `callSoonThreadSafe` to reuse. Guarded by `inboxLock`.
-    @exclusivity(unchecked) private var reusableHandles: [Handle] = []
     let inboxPending = Atomic<Bool>(false)
     /// Written when the inbox goes from empty to non-empty; watched by the selector. It lives as
     /// long as the core, not the open loop: a thread that passed the closed check in
@@ -59,9 +57,6 @@ final class LoopCore: @unchecked Sendable {
     var resumedJob: (UnownedJob, ExecutorRole)?
     /// The inbox's other buffer: swapped with it under the lock, then emptied into `ready`.
     @exclusivity(unchecked) private var spareInbox = ReadyQueue()
-    /// `callSoonThreadSafe` handles that ran, kept by the loop until its next drain of the inbox
-    /// hands them over to `reusableHandles` (see `pushCallbackThreadSafe`).
-    @exclusivity(unchecked) private var handlesToGiveBack: [Handle] = []
     /// The job running now (its address) and the role it runs in; the pending hop of that task
     /// (see `enqueue(_:role:)`).
     var runningJob: UInt = 0
@@ -184,52 +179,13 @@ final class LoopCore: @unchecked Sendable {
             inboxLock.unlock()
             return false
         }
-        let wasEmpty = appendToInbox(item)
+        inbox.append(item)
+        let wasEmpty = inbox.count == 1
+        if wasEmpty { inboxPending.store(true, ordering: .releasing) }
         inboxLock.unlock()
         // Only the push that makes the inbox non-empty writes the eventfd: one syscall per batch.
         if wasEmpty { wake() }
         return true
-    }
-
-    /// Appends to the inbox, whose lock the caller holds; returns whether it was empty (then the
-    /// caller wakes the loop, after unlocking).
-    @inline(__always)
-    private func appendToInbox(_ item: consuming ReadyItem) -> Bool {
-        inbox.append(item)
-        let wasEmpty = inbox.count == 1
-        if wasEmpty { inboxPending.store(true, ordering: .releasing) }
-        return wasEmpty
-    }
-
-    /// Queues `callback` from any thread in a handle, reusing one the loop gave back if there is
-    /// one: what `callSoonThreadSafe` does.
-    ///
-    /// A handle made on one thread and freed on another is the costly case of malloc (the producer
-    /// never finds the chunk in its own cache, the loop frees into an arena that is not its own),
-    /// and a producer such as a thread pool's results makes one per call. So the loop keeps the
-    /// handles that ran and that nobody else holds (`keepForReuse`), and hands them back here, in
-    /// the inbox's lock that both sides take anyway.
-    ///
-    /// - Returns: the handle; nil, dropping `callback`, if the loop is closed.
-    func pushCallbackThreadSafe(_ callback: consuming @escaping () throws -> Void) -> Handle? {
-        inboxLock.lock()
-        guard !closedFlag.load(ordering: .relaxed) else {
-            inboxLock.unlock()
-            return nil
-        }
-        let handle: Handle
-        if let reused = reusableHandles.popLast() {
-            reused.callback = callback
-            handle = reused
-        } else {
-            // Only when the loop has none to give back: made under the lock, which the loop takes
-            // once per drain.
-            handle = Handle(core: self, recyclable: true, callback: callback)
-        }
-        let wasEmpty = appendToInbox(.handle(handle))
-        inboxLock.unlock()
-        if wasEmpty { wake() }
-        return handle
     }
 
     /// Runs `callback` on the loop thread in a later iteration; callable from any thread.
@@ -237,22 +193,8 @@ final class LoopCore: @unchecked Sendable {
     /// - Returns: false, dropping `callback`, if the loop is closed.
     @discardableResult
     func callSoonThreadSafe(_ callback: @escaping () -> Void) -> Bool {
-        pushCallbackThreadSafe(callback) != nil
+        pushThreadSafe(.handle(Handle(core: self, callback: callback)))
     }
-
-    /// Keeps a `callSoonThreadSafe` handle that ran for a later call, if nobody else holds it (a
-    /// caller that kept it may still read or cancel it) and fewer than `reusableHandlesLimit` wait.
-    /// Loop thread only.
-    @inline(never)
-    func keepForReuse(_ handle: inout Handle) {
-        guard handlesToGiveBack.count < Self.reusableHandlesLimit, isKnownUniquelyReferenced(&handle),
-            handle.callback == nil, !handle.isCancelled
-        else { return }
-        handlesToGiveBack.append(handle)
-    }
-
-    /// At most this many handles wait on each side (about 100 KB).
-    static let reusableHandlesLimit = 1024
 
     func wake() {
         wakeup.wake()
@@ -269,7 +211,6 @@ final class LoopCore: @unchecked Sendable {
         inboxLock.withLock {
             swap(&inbox, &spareInbox)
             inboxPending.store(false, ordering: .relaxed)
-            if reusableHandles.isEmpty && !handlesToGiveBack.isEmpty { swap(&reusableHandles, &handlesToGiveBack) }
         }
         while let item = spareInbox.popFirst() {
             switch item {

@@ -43,29 +43,6 @@ final class LoopConfined<Value>: @unchecked Sendable {
         #expect(seen == "[\(perThread), \(perThread)] [true, true]")
     }
 
-    @Test func aHandleKeptByItsCallerIsNeverReusedForAnotherCallback() async throws {
-        let thread = try EventLoopThread()
-        defer { thread.shutdown() }
-        let loop = thread.loop
-        let ran = LoopConfined(0)
-        // The loop reuses the handles of callbacks that ran and that nobody holds any more; one
-        // that its caller kept must stay its own, so cancelling it late cancels nothing else.
-        let kept = try await onPlainThread { try loop.callSoonThreadSafe { ran.value += 1 } }
-        _ = try await thread.run { _ in 0 }  // the kept handle's callback has run
-        let others = try await onPlainThread {
-            var handles: [ObjectIdentifier] = []
-            for round in 0..<2000 {
-                let handle = try loop.callSoonThreadSafe { ran.value += 1 }
-                handles.append(ObjectIdentifier(handle))
-                if round == 1000 { kept.cancel() }
-            }
-            return handles
-        }
-        let seen = try await thread.run { _ in ran.value }
-        #expect(seen == 2001)
-        #expect(!others.contains(ObjectIdentifier(kept)))
-    }
-
     @Test func resolversFromManyThreadsEachCompleteTheirFuture() async throws {
         let total = try await EventLoopThread.run { loop in
             let futures = (0..<64).map { _ in loop.createFuture(of: Int.self) }
