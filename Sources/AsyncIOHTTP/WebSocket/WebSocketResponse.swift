@@ -38,6 +38,7 @@ public final class WebSocketResponse: StreamResponse, AsyncSequence, WebSocketMe
     /// The permessage-deflate parameters agreed, or nil when messages are not compressed.
     public private(set) var compression: PerMessageDeflateParameters?
     var channel: WebSocketChannel?
+    var messageChannel: WebSocketChannel? { channel }
 
     /// Creates a response that upgrades the request it is prepared for.
     public init(options: WebSocketOptions = WebSocketOptions()) {
