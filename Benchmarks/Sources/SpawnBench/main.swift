@@ -18,6 +18,13 @@ import Subprocess
 import SystemPackage
 import Synchronization
 
+/// Writes `message` to standard error and exits with status 2 (a usage error).
+func complain(_ message: String) -> Never {
+    let line = message + "\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+    exit(2)
+}
+
 struct Options {
     var runner = "ours"
     var program = "/bin/true"
@@ -34,8 +41,7 @@ struct Options {
             case "--count": count = Int(value)!
             case "--parallel": parallel = Int(value)!
             default:
-                fputs("spawn-bench: unknown option \(arguments[i])\n", stderr)
-                exit(2)
+                complain("spawn-bench: unknown option \(arguments[i])")
             }
             i += 2
         }
@@ -109,8 +115,7 @@ switch options.runner {
 case "ours": try runOurs(options, tickets)
 case "subprocess": try await runSubprocess(options, tickets)
 default:
-    fputs("spawn-bench: unknown runner \(options.runner) (ours, subprocess)\n", stderr)
-    exit(2)
+    complain("spawn-bench: unknown runner \(options.runner) (ours, subprocess)")
 }
 let end = snapshot()
 let seconds = end.time - start.time
