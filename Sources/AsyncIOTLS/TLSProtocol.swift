@@ -145,11 +145,17 @@ final class TLSProtocol: ConnectionProtocol {
     }
 
     func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {
-        data.withUnsafeBytes { engine?.feed($0) }
-        switch state {
-        case .handshaking: doHandshake(loop: loop)
-        case .wrapped, .shuttingDown: readPlaintext(loop: loop)
-        case .closed: break
+        guard let engine else { return }
+        // The engine reads the transport's bytes in place while this runs, and copies only what
+        // it leaves unread (a record's start, or what a paused application did not take).
+        data.withUnsafeBytes { bytes in
+            engine.lend(bytes) {
+                switch state {
+                case .handshaking: doHandshake(loop: loop)
+                case .wrapped, .shuttingDown: readPlaintext(loop: loop)
+                case .closed: break
+                }
+            }
         }
     }
 
