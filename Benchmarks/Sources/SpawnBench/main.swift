@@ -106,6 +106,30 @@ func runSubprocess(_ options: Options, _ tickets: Tickets) async throws {
     }
 }
 
+/// Runs `runSubprocess` on the cooperative pool and blocks this thread until it ends: the main
+/// thread stays synchronous, as `AsyncIO.run` needs for the other runner.
+func runSubprocessBlocking(_ options: Options, _ tickets: Tickets) throws {
+    let outcome = Mutex<Result<Void, any Error>?>(nil)
+    // SAFETY: the semaphore is initialised before the task starts and destroyed after it posted.
+    nonisolated(unsafe) let done = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    sem_init(done, 0, 0)
+    Task {
+        let result: Result<Void, any Error>
+        do {
+            try await runSubprocess(options, tickets)
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        outcome.withLock { $0 = result }
+        sem_post(done)
+    }
+    while sem_wait(done) != 0 {}
+    sem_destroy(done)
+    done.deallocate()
+    try outcome.withLock { $0 }!.get()
+}
+
 // MARK: - Main
 
 let options = Options(CommandLine.arguments)
@@ -113,7 +137,7 @@ let tickets = Tickets(options.count)
 let start = snapshot()
 switch options.runner {
 case "ours": try runOurs(options, tickets)
-case "subprocess": try await runSubprocess(options, tickets)
+case "subprocess": try runSubprocessBlocking(options, tickets)
 default:
     complain("spawn-bench: unknown runner \(options.runner) (ours, subprocess)")
 }
