@@ -106,13 +106,24 @@ func runSubprocess(_ options: Options, _ tickets: Tickets) async throws {
     }
 }
 
+/// A POSIX semaphore: the main thread waits on it, a Swift task posts it.
+// SAFETY: sem_wait and sem_post are thread-safe; the pointer is freed only after the post.
+struct Semaphore: @unchecked Sendable {
+    let pointer = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    init() { sem_init(pointer, 0, 0) }
+    func post() { sem_post(pointer) }
+    func waitAndFree() {
+        while sem_wait(pointer) != 0 {}
+        sem_destroy(pointer)
+        pointer.deallocate()
+    }
+}
+
 /// Runs `runSubprocess` on the cooperative pool and blocks this thread until it ends: the main
 /// thread stays synchronous, as `AsyncIO.run` needs for the other runner.
 func runSubprocessBlocking(_ options: Options, _ tickets: Tickets) throws {
     let outcome = Mutex<Result<Void, any Error>?>(nil)
-    // SAFETY: the semaphore is initialised before the task starts and destroyed after it posted.
-    nonisolated(unsafe) let done = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-    sem_init(done, 0, 0)
+    let done = Semaphore()
     Task {
         let result: Result<Void, any Error>
         do {
@@ -122,11 +133,9 @@ func runSubprocessBlocking(_ options: Options, _ tickets: Tickets) throws {
             result = .failure(error)
         }
         outcome.withLock { $0 = result }
-        sem_post(done)
+        done.post()
     }
-    while sem_wait(done) != 0 {}
-    sem_destroy(done)
-    done.deallocate()
+    done.waitAndFree()
     try outcome.withLock { $0 }!.get()
 }
 
