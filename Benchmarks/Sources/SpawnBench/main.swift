@@ -15,8 +15,8 @@
 import AsyncIO
 import Glibc
 import Subprocess
-import SystemPackage
 import Synchronization
+import SystemPackage
 
 /// Writes `message` to standard error and exits with status 2 (a usage error).
 func complain(_ message: String) -> Never {

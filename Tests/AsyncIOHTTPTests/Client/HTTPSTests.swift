@@ -76,7 +76,8 @@ import Testing
         let outcome = try await EventLoopThread.run { loop in
             var lines: [String] = []
             let app = Application()
-            try app.router.get("/hello/{name}") { request in Response(text: "hello \(request.matchInfo["name"] ?? "")") }
+            try app.router.get("/hello/{name}") { request in Response(text: "hello \(request.matchInfo["name"] ?? "")")
+            }
             app.onStartup.append { _ in lines.append("startup") }
             let runner = try await app.start(host: "127.0.0.1", port: 0, tls: context, loop: loop)
             let curl = try await Tool.run(
