@@ -47,12 +47,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Unit tests of the pure parts, and the end-to-end Python clients (Tests/ChatTests/Scripts)
-        // run against the built `Chat` executable.
+        // Unit tests of the pure parts and the hub; the end-to-end clients (pytest) are in Tests/e2e.
         .testTarget(
             name: "ChatTests",
             dependencies: ["ChatCore"],
-            exclude: ["Scripts"],
             swiftSettings: strict
         ),
     ]

@@ -63,12 +63,7 @@ struct ChatCommand: ParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        guard loops >= 1 else { throw ValidationError("--loops must be at least 1") }
-        guard loops == 1 else {
-            throw ValidationError(
-                "--loops \(loops): several loops need a loop group, which this build of AsyncIO does not have yet; run with --loops 1"
-            )
-        }
+        guard (1...1024).contains(loops) else { throw ValidationError("--loops must be from 1 to 1024") }
         guard maxMessage > 0, connectionRate > 0 else {
             throw ValidationError("--max-message and --connection-rate must be positive")
         }
@@ -94,6 +89,7 @@ struct ChatCommand: ParsableCommand {
         configuration.limits.connectionBurst = connectionRate * 5
         configuration.instance = "\(host):\(httpPort)/\(getpid())"
         do {
+            if loops > 1 { return try runLoops(configuration, logger: logger) }
             let broker = try redisURL.map {
                 try RedisBroker(
                     url: $0,
@@ -104,11 +100,7 @@ struct ChatCommand: ParsableCommand {
             }
             try AsyncIO.run { loop in
                 let service = ChatService(configuration: configuration, broker: broker, logger: logger)
-                let stop = loop.createFuture(of: String.self)
-                try loop.addSignalHandler(SIGTERM) {
-                    try? stop.setResult("the server is restarting, reconnect in a moment")
-                }
-                try loop.addSignalHandler(SIGINT) { try? stop.setResult("the server is stopping") }
+                let stop = try stopSignal(loop: loop)
                 try await service.start(loop: loop)
                 let reason = try await stop.value
                 await service.shutdown(reason: reason)
@@ -117,6 +109,31 @@ struct ChatCommand: ParsableCommand {
             logger.critical("chat failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+    }
+
+    /// `--loops N`: a loop group serves; this thread's loop only waits for the signal.
+    func runLoops(_ configuration: ChatService.Configuration, logger: Logger) throws {
+        try AsyncIO.run { loop in
+            let stop = try stopSignal(loop: loop)
+            let chat = try await ChatServiceGroup.start(
+                configuration: configuration,
+                loops: loops,
+                redisURL: redisURL,
+                logger: logger
+            )
+            let reason = try await stop.value
+            await chat.shutdown(reason: reason)
+        }
+    }
+
+    /// A future that SIGTERM (a restart) and SIGINT (Ctrl-C) complete with the reason told to clients.
+    func stopSignal(loop: isolated EventLoop) throws -> Future<String> {
+        let stop = loop.createFuture(of: String.self)
+        try loop.addSignalHandler(SIGTERM) {
+            try? stop.setResult("the server is restarting, reconnect in a moment")
+        }
+        try loop.addSignalHandler(SIGINT) { try? stop.setResult("the server is stopping") }
+        return stop
     }
 }
 

@@ -31,21 +31,33 @@ public final class ChatService {
     public let lines: LineServer
     let logger: Logger
 
-    public init(configuration: Configuration, broker: (any ChatBroker)? = nil, logger: Logger) {
+    /// - Parameters:
+    ///   - broker: what joins it to other loops and instances; an ``InProcessBroker`` by default.
+    ///   - metrics: shared by the services of one process's loops (`--loops N`).
+    ///   - loopIndex: which of the process's loops this service runs on.
+    public init(
+        configuration: Configuration,
+        broker: (any ChatBroker)? = nil,
+        metrics: ChatMetrics = ChatMetrics(),
+        loopIndex: Int = 0,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.logger = logger
         hub = ChatHub(
             broker: broker ?? InProcessBroker(historyLength: configuration.limits.historyLength),
             limits: configuration.limits,
-            metrics: ChatMetrics(),
+            metrics: metrics,
             instance: configuration.instance,
+            loopIndex: loopIndex,
             logger: logger
         )
         web = WebServer(hub: hub, logger: logger)
         lines = LineServer(hub: hub, logger: logger)
     }
 
-    /// Connects the broker and starts both servers.
+    /// Connects the broker and starts both servers (with `SO_REUSEPORT` when
+    /// `configuration.reusePort`).
     public func start(loop: isolated EventLoop) async throws {
         try await hub.broker.start(sink: hub, loop: loop)
         try await web.start(
@@ -66,6 +78,7 @@ public final class ChatService {
                 "http": "http://\(configuration.host ?? "0.0.0.0"):\(web.port)/",
                 "line": "\(configuration.host ?? "0.0.0.0"):\(lines.port)",
                 "broker": "\(hub.broker.name)",
+                "loop": "\(hub.loopIndex)",
             ]
         )
     }

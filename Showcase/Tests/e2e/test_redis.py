@@ -101,3 +101,44 @@ def test_redis_killed_and_restarted_mid_conversation(redis_server, start_chat):
     assert bob.expect("[lobby] ann: after the restart", timeout=5)
     bob.send("/who")
     assert bob.expect("* In lobby:") == "* In lobby: ann, ann2, bob"
+
+
+def test_nicknames_are_unique_across_instances(redis_server, start_chat):
+    one = start_chat("--redis", redis_server.url)
+    two = start_chat("--redis", redis_server.url)
+    ann = one.client("ann", "lobby")
+    other = two.client()
+    other.send("/nick Ann")
+    assert other.expect("ERR") == "ERR the nickname Ann is taken"
+    # Guest names are given, never taken, and differ between instances.
+    guest = one.client()
+    name = guest.lines[0].split("chat, ")[1].rstrip(".")
+    assert name.startswith("guest-")
+    other.send(f"/nick {name}")
+    assert other.expect("ERR") == f"ERR the nickname {name} is taken"
+    # Once ann is gone, her name is free on every instance (her instance frees it just after
+    # closing her connection: ask again until it is).
+    ann.send("/quit")
+    ann.read_until_closed()
+    deadline = time.monotonic() + 10
+    while True:
+        other.send("/nick ann")
+        line = other.expect("ann")
+        if line.startswith("* You are now known as ann") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert line == "* You are now known as ann"
+
+
+def test_loops_and_instances_through_redis(redis_server, start_chat):
+    one = start_chat("--redis", redis_server.url, "--loops", "2")
+    two = start_chat("--redis", redis_server.url)
+    ann = one.client("ann", "lobby")
+    bob = two.client("bob", "lobby")
+    cat = one.client("cat", "lobby")
+    ann.expect("* cat joined lobby")
+    bob.send("hello from two")
+    assert ann.expect("[lobby] bob:") == "[lobby] bob: hello from two"
+    assert cat.expect("[lobby] bob:") == "[lobby] bob: hello from two"
+    cat.send("/nick bob")
+    assert cat.expect("ERR") == "ERR the nickname bob is taken"

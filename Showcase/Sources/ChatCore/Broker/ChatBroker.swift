@@ -31,10 +31,23 @@ public protocol ChatBroker: AnyObject {
     func exit(_ room: String, nick: String) async
     /// Who is in `room`, sorted.
     func presence(_ room: String) async -> [String]
+    /// Takes `nick` for a client of this instance, case-insensitively, across every instance that
+    /// shares the broker; false when another instance (or loop) has it.
+    func claim(nick: String) async -> Bool
+    /// Gives `nick` back.
+    func release(nick: String) async
+    /// The name of a new client before it picks one: unique across the instances sharing the
+    /// broker. `number` is unique on this instance.
+    func guestName(number: Int) -> String
     /// The rooms with someone in them, by name.
     func rooms() async -> [RoomInfo]
     /// Stops: leaves presence, closes connections.
     func close() async
+}
+
+extension ChatBroker {
+    /// `guest-<number>`, for a broker that serves one instance.
+    public func guestName(number: Int) -> String { "guest-\(number)" }
 }
 
 /// Where a broker delivers: the hub.

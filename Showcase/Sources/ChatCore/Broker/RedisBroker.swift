@@ -12,6 +12,11 @@ import RESPCodec
 /// - Presence: a sorted set per room (`chat:presence:NAME`) of `nick@instance` scored by an expiry
 ///   time, refreshed every 10 s and read as "score in the future": an instance that dies without
 ///   leaving drops out within 30 s. `chat:rooms` lists the rooms the same way.
+/// - Nicknames: a key per nickname taken (`chat:nick:NAME`, lowercased) holding the instance's
+///   name, set only if free or already this instance's (a Lua script, atomic), with the same 30 s
+///   lifetime and refresh: two instances never hand out the same nickname, and the nicknames of an
+///   instance that dies come free within 30 s. Guest names carry a random tag of the instance
+///   (`guest-k3f9-12`), so they need no round trip.
 ///
 /// When Redis goes away (a command fails, the subscription is lost), the broker turns degraded:
 /// it keeps serving this instance's users from memory (their messages, their history, their
@@ -36,6 +41,10 @@ public final class RedisBroker: ChatBroker {
     private var rooms: Set<String> = []
     /// This instance's presence: per room, how many connections of each nickname.
     private var local: [String: [String: Int]] = [:]
+    /// The nicknames this instance's clients hold, lowercased.
+    private var nicks: Set<String> = []
+    /// This instance's tag in guest names.
+    private let guestTag: String
     /// Messages published here while degraded, per room (what this instance's users can see).
     private var fallbackHistory: [String: [ChatEvent]] = [:]
     private var isClosed = false
@@ -61,6 +70,8 @@ public final class RedisBroker: ChatBroker {
         self.historyLength = historyLength
         self.logger = logger
         name = url
+        let letters = Array("abcdefghijkmnpqrstuvwxyz23456789")
+        guestTag = String((0..<4).map { _ in letters.randomElement()! })
     }
 
     public func start(sink: any BrokerSink, loop: isolated EventLoop) async throws {
@@ -96,6 +107,7 @@ public final class RedisBroker: ChatBroker {
         for (room, nicks) in local {
             for nick in nicks.keys { try await addPresence(room, nick, on: commands) }
         }
+        try await holdNicknames(on: commands)
     }
 
     /// Delivers what the subscription brings until it ends.
@@ -285,11 +297,85 @@ public final class RedisBroker: ChatBroker {
             for (room, nicks) in local {
                 for nick in nicks.keys { _ = try? await commands.send("ZREM", Self.presenceKey(room), member(nick)) }
             }
+            for nick in nicks {
+                _ = try? await commands.evaluate(Self.releaseScript, keys: [Self.nickKey(nick)], arguments: [instance])
+            }
             commands.close()
         }
         subscriber?.close()
         listener?.cancel()
     }
+
+    // MARK: - Nicknames
+
+    public func claim(nick: String) async -> Bool {
+        let key = nick.lowercased()
+        guard let commands else {
+            // Degraded: unique on this instance only (the hub checks), claimed again on recovery.
+            nicks.insert(key)
+            return true
+        }
+        do {
+            guard try await hold(key, on: commands) else { return false }
+            nicks.insert(key)
+            return true
+        } catch {
+            failed(error)
+            nicks.insert(key)
+            return true
+        }
+    }
+
+    public func release(nick: String) async {
+        let key = nick.lowercased()
+        guard nicks.remove(key) != nil, let commands else { return }
+        do {
+            _ = try await commands.evaluate(Self.releaseScript, keys: [Self.nickKey(key)], arguments: [instance])
+        } catch {
+            failed(error)
+        }
+    }
+
+    public func guestName(number: Int) -> String { "guest-\(guestTag)-\(number)" }
+
+    /// Takes or keeps `key` (a lowercased nickname) for this instance for the presence lifetime;
+    /// false when another instance holds it.
+    private func hold(_ key: String, on commands: Connection) async throws -> Bool {
+        let reply = try await commands.evaluate(
+            Self.holdScript,
+            keys: [Self.nickKey(key)],
+            arguments: [instance, "\(Self.presenceLifetime)"]
+        )
+        return reply == .integer(1)
+    }
+
+    /// Renews every nickname held here (after a reconnection, and every refresh).
+    private func holdNicknames(on commands: Connection) async throws {
+        for nick in nicks where try await !hold(nick, on: commands) {
+            // Taken elsewhere while Redis was away: both keep it (a connected user's name is not
+            // taken back); said in the log.
+            logger.warning("nickname held by another instance too", metadata: ["nick": "\(nick)"])
+        }
+    }
+
+    /// Sets KEYS[1] to ARGV[1] for ARGV[2] ms if it is free or already ARGV[1]'s: 1, else 0.
+    static let holdScript = Script(
+        """
+        local holder = redis.call('GET', KEYS[1])
+        if holder == false or holder == ARGV[1] then
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return 1
+        end
+        return 0
+        """
+    )
+    /// Deletes KEYS[1] if ARGV[1] holds it.
+    static let releaseScript = Script(
+        """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """
+    )
 
     // MARK: - Presence
 
@@ -313,6 +399,7 @@ public final class RedisBroker: ChatBroker {
                     _ = try await commands.send("ZREMRANGEBYSCORE", Self.presenceKey(room), "-inf", now)
                 }
                 _ = try await commands.send("ZREMRANGEBYSCORE", Self.roomsKey, "-inf", now)
+                try await holdNicknames(on: commands)
             } catch {
                 failed(error)
             }
@@ -324,5 +411,6 @@ public final class RedisBroker: ChatBroker {
     static func channel(_ room: String) -> String { "chat:room:\(room)" }
     static func historyKey(_ room: String) -> String { "chat:history:\(room)" }
     static func presenceKey(_ room: String) -> String { "chat:presence:\(room)" }
+    static func nickKey(_ nick: String) -> String { "chat:nick:\(nick)" }
     static let roomsKey = "chat:rooms"
 }

@@ -48,6 +48,11 @@ public enum Validation {
         return nick
     }
 
+    /// Whether `nick` is a guest name (`guest-…`): given to new clients, never taken with `/nick`.
+    public static func isGuest(_ nick: String) -> Bool {
+        nick.utf8.count > 6 && nick.lowercased().hasPrefix("guest-")
+    }
+
     /// A room name, lowercased, without its optional leading `#`: 1 to 32 ASCII letters, digits,
     /// `_`, `-`.
     public static func room(_ room: String) throws(ValidationError) -> String {

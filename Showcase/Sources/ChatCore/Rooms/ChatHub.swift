@@ -12,6 +12,8 @@ public final class ChatHub: BrokerSink {
     public let metrics: ChatMetrics
     /// This instance's name in the events it publishes.
     public let instance: String
+    /// Which of the instance's loops this hub runs on (0 with one loop).
+    public let loopIndex: Int
     let logger: Logger
     private var clients: [Int: ChatClient] = [:]
     /// Per room with members here: its members, by client id.
@@ -23,8 +25,16 @@ public final class ChatHub: BrokerSink {
     /// True while the broker is degraded.
     public private(set) var isDegraded = false
 
-    public init(broker: any ChatBroker, limits: ChatLimits, metrics: ChatMetrics, instance: String, logger: Logger) {
+    public init(
+        broker: any ChatBroker,
+        limits: ChatLimits,
+        metrics: ChatMetrics,
+        instance: String,
+        loopIndex: Int = 0,
+        logger: Logger
+    ) {
         self.broker = broker
+        self.loopIndex = loopIndex
         self.limits = limits
         self.metrics = metrics
         self.instance = instance
@@ -54,12 +64,12 @@ public final class ChatHub: BrokerSink {
     /// Registers a new client under a guest nickname and welcomes it.
     public func register(address: String, kind: ChatClient.Kind, connection: any ClientConnection) -> ChatClient {
         lastID += 1
-        var nick = "guest-\(lastID)"
+        var nick = broker.guestName(number: lastID)
         while nicknames[nick] != nil { nick += "_" }
         let client = ChatClient(id: lastID, address: address, kind: kind, nick: nick, connection: connection)
         clients[client.id] = client
         nicknames[nick] = client.id
-        gauge(for: kind).increment()
+        metrics.connected(kind, loop: loopIndex)
         logger.info(
             "client connected",
             metadata: ["client": "\(client.id)", "kind": "\(kind)", "address": "\(address)"]
@@ -75,10 +85,11 @@ public final class ChatHub: BrokerSink {
         let reason = client.closeReason ?? reason
         client.close(reason: nil)
         nicknames[client.nick.lowercased()] = nil
-        gauge(for: client.kind).decrement()
+        metrics.disconnected(client.kind, loop: loopIndex)
         for room in client.rooms.reversed() {
             await leave(client, room, reason: reason)
         }
+        if !Validation.isGuest(client.nick) { await broker.release(nick: client.nick) }
         logger.info(
             "client disconnected",
             metadata: ["client": "\(client.id)", "nick": "\(client.nick)", "reason": "\(reason)"]
@@ -144,11 +155,29 @@ public final class ChatHub: BrokerSink {
     private func rename(_ client: ChatClient, to nick: String) async {
         let old = client.nick
         guard nick != old else { return client.send(Reply(.nick, nick: nick)) }
-        if let holder = nicknames[nick.lowercased()], holder != client.id {
+        let key = nick.lowercased()
+        if let holder = nicknames[key], holder != client.id {
             return refuse(client, "the nickname \(nick) is taken")
         }
-        nicknames[old.lowercased()] = nil
-        nicknames[nick.lowercased()] = client.id
+        // Guest names are given, never taken.
+        if Validation.isGuest(nick), key != old.lowercased() {
+            return refuse(client, "the nickname \(nick) is taken")
+        }
+        // Held here while the broker asks the other loops and instances.
+        nicknames[key] = client.id
+        if key != old.lowercased() {
+            guard await broker.claim(nick: nick) else {
+                nicknames[key] = nil
+                return refuse(client, "the nickname \(nick) is taken")
+            }
+            if !Validation.isGuest(old) { await broker.release(nick: old) }
+        }
+        guard !client.isClosing, clients[client.id] != nil else {
+            // Gone while waiting: it keeps nothing.
+            nicknames[key] = nil
+            return await broker.release(nick: nick)
+        }
+        if key != old.lowercased() { nicknames[old.lowercased()] = nil }
         client.nick = nick
         client.send(Reply(.nick, nick: nick))
         for room in client.rooms {
@@ -178,7 +207,7 @@ public final class ChatHub: BrokerSink {
         client.rooms.append(room)
         members[room, default: [:]][client.id] = client
         if isNew {
-            metrics.rooms.set(members.count)
+            metrics.roomOpened(room)
             await broker.subscribe(room)
         }
         await broker.enter(room, nick: client.nick)
@@ -196,7 +225,7 @@ public final class ChatHub: BrokerSink {
         let isEmpty = members[room]?.isEmpty ?? true
         if isEmpty {
             members[room] = nil
-            metrics.rooms.set(members.count)
+            metrics.roomClosed(room)
         }
         await broker.exit(room, nick: client.nick)
         await broker.publish(ChatEvent(type: .leave, room: room, nick: client.nick, text: reason, origin: instance))
@@ -247,9 +276,5 @@ public final class ChatHub: BrokerSink {
             .degraded,
             text: "The message broker is unreachable: you only reach users of this server until it is back."
         )
-    }
-
-    private func gauge(for kind: ChatClient.Kind) -> Meter {
-        kind == .line ? metrics.lineConnections : metrics.webConnections
     }
 }

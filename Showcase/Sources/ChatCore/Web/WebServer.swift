@@ -71,13 +71,19 @@ public final class WebServer {
             var degraded: Bool
             var clients: Int
             var rooms: Int
+            /// With several loops: which one answered, and the clients of each.
+            var loop: Int?
+            var loops: [Int]?
         }
+        let perLoop = hub.metrics.clientsPerLoop
         let health = Health(
             status: hub.isDegraded ? "degraded" : "ok",
             broker: hub.broker.name,
             degraded: hub.isDegraded,
-            clients: hub.clientCount,
-            rooms: hub.roomCount
+            clients: perLoop.reduce(0, +),
+            rooms: hub.metrics.roomCount,
+            loop: perLoop.count > 1 ? hub.loopIndex : nil,
+            loops: perLoop.count > 1 ? perLoop : nil
         )
         return (try? Response.json(health)) ?? Response(text: "ok")
     }
