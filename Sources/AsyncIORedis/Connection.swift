@@ -207,6 +207,17 @@ public final class Connection: ConnectionProtocol {
     /// Whether the connection can no longer carry commands.
     public var isClosed: Bool { failure != nil }
 
+    /// What the connection holds right now: every count is bounded by the commands in flight, so
+    /// a connection that answered everything it was asked holds nothing but its spare places.
+    public var statistics: ConnectionStatistics {
+        ConnectionStatistics(
+            pendingCount: pending.count,
+            queuedCount: outgoing.count,
+            sparePlaceCount: spare.count,
+            bufferedByteCount: parser.bufferedByteCount
+        )
+    }
+
     /// Closes the connection; commands still waiting fail with ``RedisError/connectionClosed(reason:)``.
     public func close() {
         fail(.connectionClosed(reason: "closed by the client"), abort: false)
@@ -429,4 +440,16 @@ public final class Connection: ConnectionProtocol {
 private struct FlushCallback: @unchecked Sendable {
     let call: () throws -> Void
     init(_ call: @escaping () throws -> Void) { self.call = call }
+}
+
+/// A snapshot of what a ``Connection`` holds (trio's `statistics()` habit).
+public struct ConnectionStatistics: Sendable, Equatable {
+    /// Commands sent (or queued) whose replies have not all arrived.
+    public var pendingCount: Int
+    /// Commands queued behind the first of this loop iteration, not written yet.
+    public var queuedCount: Int
+    /// Places in the line kept for reuse: at most the most commands that were in flight at once.
+    public var sparePlaceCount: Int
+    /// Reply bytes received and not yet consumed by a complete reply.
+    public var bufferedByteCount: Int
 }
