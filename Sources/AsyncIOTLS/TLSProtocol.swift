@@ -30,29 +30,6 @@
 import AsyncIO
 import Glibc
 
-/// The application's protocol: bytes handed over, or read straight into its buffer.
-enum AppReceiver {
-    case plain(any ConnectionProtocol)
-    case buffered(any BufferedConnectionProtocol)
-
-    init?(_ proto: any StreamingProtocol) {
-        if let buffered = proto as? any BufferedConnectionProtocol {
-            self = .buffered(buffered)
-        } else if let plain = proto as? any ConnectionProtocol {
-            self = .plain(plain)
-        } else {
-            return nil
-        }
-    }
-
-    var base: any StreamingProtocol {
-        switch self {
-        case .plain(let proto): proto
-        case .buffered(let proto): proto
-        }
-    }
-}
-
 /// The TLS layer between a stream transport and the application's protocol. Loop thread only.
 final class TLSProtocol: ConnectionProtocol {
     enum State {
@@ -66,9 +43,6 @@ final class TLSProtocol: ConnectionProtocol {
     static let defaultHandshakeTimeout = Duration.seconds(60)
     /// asyncio's `SSL_SHUTDOWN_TIMEOUT`.
     static let defaultShutdownTimeout = Duration.seconds(30)
-    /// The plaintext read at most per `dataReceived` of a plain protocol (OpenSSL decrypts one
-    /// record, 16 KiB at most, per call; several are gathered into one callback).
-    static let plaintextBufferSize = 64 * 1024
 
     /// Nil only if OpenSSL could not make the connection's state (out of memory) on a server,
     /// which then drops the connection in `connectionMade`.
@@ -79,7 +53,7 @@ final class TLSProtocol: ConnectionProtocol {
     /// `startTLS`: that protocol is connected already).
     private let connectsApp: Bool
     private(set) var state = State.handshaking
-    private var app: AppReceiver?
+    private var app: StreamReceiver?
     /// The socket transport (or any stream transport) under us.
     private(set) var transport: (any Transport)?
     /// The application's view, made when the handshake is done; let go at `connectionLost`.
@@ -110,7 +84,7 @@ final class TLSProtocol: ConnectionProtocol {
     /// The TLS layer of a client connection, or of a `startTLS` upgrade (either side).
     init(
         engine: TLSEngine,
-        app: AppReceiver,
+        app: StreamReceiver,
         handshakeWaiter: Future<Void>,
         handshakeTimeout: Duration?,
         shutdownTimeout: Duration?,
@@ -126,7 +100,7 @@ final class TLSProtocol: ConnectionProtocol {
     }
 
     /// The TLS layer of a connection a server accepted.
-    init(server context: TLSContext, app: AppReceiver, handshakeTimeout: Duration?, shutdownTimeout: Duration?) {
+    init(server context: TLSContext, app: StreamReceiver, handshakeTimeout: Duration?, shutdownTimeout: Duration?) {
         do {
             engine = try TLSEngine(context: context, serverHostname: nil)
             engineError = nil
@@ -168,11 +142,17 @@ final class TLSProtocol: ConnectionProtocol {
     }
 
     func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {
-        data.withUnsafeBytes { engine?.feed($0) }
-        switch state {
-        case .handshaking: doHandshake(loop: loop)
-        case .wrapped, .shuttingDown: readPlaintext(loop: loop)
-        case .closed: break
+        guard let engine else { return }
+        // The engine reads the transport's bytes in place while this runs, and copies only what
+        // it leaves unread (a record's start, or what a paused application did not take).
+        data.withUnsafeBytes { bytes in
+            engine.lend(bytes) {
+                switch state {
+                case .handshaking: doHandshake(loop: loop)
+                case .wrapped, .shuttingDown: readPlaintext(loop: loop)
+                case .closed: break
+                }
+            }
         }
     }
 
@@ -303,26 +283,26 @@ final class TLSProtocol: ConnectionProtocol {
             if case .bytes(let count) = outcome { proto.bufferUpdated(count, loop: loop) }
             return outcome
         }
-        // A buffer per read, not per connection: an idle connection holds no plaintext memory, and
-        // no other connection's read (an application closing another TLS connection inside
-        // `dataReceived` reads it) can write over bytes lent to this one's protocol.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.plaintextBufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var filled = 0
-        var last = TLSEngine.ReadOutcome.wantMore
-        while filled < buffer.count {
-            last = try engine.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-            guard case .bytes(let count) = last else { break }
-            filled += count
+        // This thread's scratch buffer (`PlaintextScratch`): no plaintext memory per idle
+        // connection, no allocation per read, and a read nested in another's `dataReceived` gets a
+        // buffer of its own, so bytes lent to this protocol are never written over.
+        return try PlaintextScratch.withBuffer { buffer throws(TLSError) in
+            var filled = 0
+            var last = TLSEngine.ReadOutcome.wantMore
+            while filled < buffer.count {
+                last = try engine.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                guard case .bytes(let count) = last else { break }
+                filled += count
+            }
+            guard filled > 0 else { return last }
+            if state == .wrapped, case .plain(let proto)? = app {
+                // SAFETY: the engine initialised `filled` bytes of the buffer; the span is borrowed
+                // by the protocol for this call only.
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<filled]).bindMemory(to: UInt8.self)
+                proto.dataReceived(bytes.span, loop: loop)
+            }
+            return .bytes(filled)
         }
-        guard filled > 0 else { return last }
-        if state == .wrapped, case .plain(let proto)? = app {
-            // SAFETY: the engine initialised `filled` bytes of our buffer; the span is borrowed by
-            // the protocol for this call only.
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<filled]).bindMemory(to: UInt8.self)
-            proto.dataReceived(bytes.span, loop: loop)
-        }
-        return .bytes(filled)
     }
 
     private func closeNotifyReceived(loop: isolated EventLoop) {
@@ -478,7 +458,7 @@ final class TLSProtocol: ConnectionProtocol {
     /// Switches the application protocol (`setProtocol` on the TLS transport).
     func setApp(_ proto: any StreamingProtocol) throws(TransportError) {
         guard state != .closed, app != nil else { throw TransportError.closed }
-        guard let receiver = AppReceiver(proto) else {
+        guard let receiver = StreamReceiver(proto) else {
             throw TransportError.invalidValue(
                 "\(type(of: proto)) is neither a ConnectionProtocol nor a BufferedConnectionProtocol"
             )
