@@ -24,6 +24,7 @@ The JSON lines have one shape across drivers, so `chart.py` can draw any of them
 import json
 import os
 import resource
+import shlex
 import signal
 import socket
 import statistics
@@ -187,6 +188,96 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+def run_load(argv, port, logfile, load, duration, idle=False):
+    """One run: start the server (argv, {port} replaced), run the load generator (argv `load`,
+    which prints `window-start`, `window-end` and one JSON line) pinned to LOAD_CPU, stop the
+    server. The server's CPU time is sampled at the window's edges; in idle mode its RSS is read
+    once every connection is open. Returns (metrics, error or None, command)."""
+    with Server(argv, port, logfile) as server:
+        rss_before = rss_kib(server.pid)
+        generator = subprocess.Popen(pinned(LOAD_CPU, load), stdout=subprocess.PIPE, text=True,
+                                     stdin=subprocess.DEVNULL, preexec_fn=raise_fd_limit)
+        start = end = result = rss_idle = None
+        for line in generator.stdout:  # bounded: the generator ends itself (alarm)
+            if line.startswith("window-start"):
+                start = cpu_seconds(server.pid)
+                if idle:  # every connection is open and has answered
+                    time.sleep(min(1.0, duration / 2))
+                    rss_idle = rss_kib(server.pid)
+            elif line.startswith("window-end"):
+                end = cpu_seconds(server.pid)
+            elif line.startswith("{"):
+                result = json.loads(line)
+        status = generator.wait()
+        alive = server.alive()
+    command = {"server": shlex.join(pinned(SERVER_CPU, server.argv)), "load": shlex.join(pinned(LOAD_CPU, load))}
+    if result is None or start is None or end is None:
+        return {}, f"the load generator ended with status {status} and no result", command
+    if idle:
+        connected = result["connected"]
+        metrics = {"connected": connected, "rss_before_kib": rss_before, "rss_idle_kib": rss_idle,
+                   "kib_per_conn": round((rss_idle - rss_before) / connected, 3) if connected else None}
+    else:
+        metrics = {k: result[k] for k in ("msgs_per_s", "mb_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
+                                          "max_us", "client_cpu", "msgs")}
+        metrics["server_cpu"] = round((end[2] - start[2]) / duration, 3)
+        metrics["server_user_cpu"] = round((end[0] - start[0]) / duration, 3)
+        metrics["server_system_cpu"] = round((end[1] - start[1]) / duration, 3)
+        if result["msgs"]:
+            metrics["server_cpu_us_per_msg"] = round((end[2] - start[2]) / result["msgs"] * 1e6, 3)
+    error = None
+    if status != 0:
+        error = f"load generator status {status}: " + ", ".join(
+            f"{k} {result[k]}" for k in ("corrupt_msgs", "failed_connects", "closed_by_peer", "readable")
+            if k in result)
+    if not alive:
+        error = "the server exited during the run"
+    return metrics, error, command
+
+
+def run_matrix(bench, scenarios, commands, repeats, run_once, main_metric, recorder, context, skip=None):
+    """Every scenario, every server once per repeat in rotated order (`interleaved`):
+    run_once(name, argv, scenario) -> (metrics, error, command). Records each run, logs a line
+    for it, and returns one summary per (scenario, server) with ratios."""
+    names = list(commands)
+    summaries = []
+    for scenario in scenarios:
+        runs = {name: [] for name in names}
+        for repeat, name in interleaved(names, repeats):
+            if skip and skip(scenario, name):
+                continue
+            try:
+                metrics, error, command = run_once(name, commands[name], scenario)
+            except RuntimeError as failure:
+                metrics, error, command = {}, str(failure), {"server": shlex.join(commands[name])}
+            record = dict(context, bench=bench, kind="run", scenario=scenario, server=name, repeat=repeat,
+                          command=command, metrics=metrics, **({"error": error} if error else {}))
+            recorder.add(record)
+            runs[name].append(record)
+            log(f"[{scenario}] #{repeat} {name}: " + ", ".join(f"{k} {v}" for k, v in metrics.items() if k in (
+                "msgs_per_s", "server_cpu_us_per_msg", "client_cpu", "kib_per_conn")) +
+                (f" ERROR {error}" if error else ""))
+        summaries += [summarize(bench, scenario, name, runs[name], main_metric(scenario), context)
+                      for name in names if runs[name]]
+    add_ratios(summaries)
+    for s in summaries:
+        recorder.add(s)
+    return summaries
+
+
+def ratio_to(summaries, s, other, metric):
+    """s's metric over the same scenario's `other` server's, or None."""
+    ref = next((r for r in summaries if r["scenario"] == s["scenario"] and r["server"] == other), None)
+    mine, theirs = s["metrics"].get(metric), ref and ref["metrics"].get(metric)
+    return mine / theirs if mine and theirs else None
+
+
+def shown_name(s):
+    """A summary's server for a table: ours in bold, failed runs counted."""
+    shown = f"**{s['server']}**" if s["server"].startswith("ours") else s["server"]
+    return shown + (f" ({len(s['errors'])} failed runs)" if s.get("errors") else "")
 
 
 def interleaved(names, repeats):

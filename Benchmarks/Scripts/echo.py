@@ -30,7 +30,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 
 import benchlib as b
 
@@ -136,7 +135,7 @@ def build_tokio(no_build):
 
 
 def run_once(argv, scenario, args, logfile, tls=False):
-    """Start the server, run the load once, stop the server; returns a run's metrics."""
+    """Start the server, run the load once, stop the server; returns (metrics, error, command)."""
     sc = SCENARIOS[scenario]
     port = b.free_port()
     load = [LOAD, "--port", str(port), "--mode", sc["mode"], "--conns", str(sc["conns"]),
@@ -145,46 +144,7 @@ def run_once(argv, scenario, args, logfile, tls=False):
         load += ["--tls", "1"]
     if "depth" in sc:
         load += ["--depth", str(sc["depth"])]
-    with b.Server(argv, port, logfile) as server:
-        rss_before = b.rss_kib(server.pid)
-        generator = subprocess.Popen(b.pinned(b.LOAD_CPU, load), stdout=subprocess.PIPE, text=True,
-                                     stdin=subprocess.DEVNULL, preexec_fn=b.raise_fd_limit)
-        start = end = result = rss_idle = None
-        for line in generator.stdout:  # bounded: the generator ends itself (alarm)
-            if line.startswith("window-start"):
-                start = b.cpu_seconds(server.pid)
-                if sc["mode"] == "idle":  # every connection is open and has echoed a byte
-                    time.sleep(min(1.0, args.duration / 2))
-                    rss_idle = b.rss_kib(server.pid)
-            elif line.startswith("window-end"):
-                end = b.cpu_seconds(server.pid)
-            elif line.startswith("{"):
-                result = json.loads(line)
-        status = generator.wait()
-        alive = server.alive()
-    command = {"server": shlex.join(b.pinned(b.SERVER_CPU, server.argv)),
-               "load": shlex.join(b.pinned(b.LOAD_CPU, load))}
-    if result is None or start is None or end is None:
-        return {"error": f"the load generator ended with status {status} and no result"}, command
-    if sc["mode"] == "idle":
-        m = {"connected": result["connected"], "rss_before_kib": rss_before, "rss_idle_kib": rss_idle,
-             "kib_per_conn": round((rss_idle - rss_before) / result["connected"], 3) if result["connected"] else None}
-    else:
-        m = {k: result[k] for k in ("msgs_per_s", "mb_per_s", "p50_us", "p90_us", "p99_us", "p999_us",
-                                    "max_us", "client_cpu", "msgs")}
-        window = args.duration
-        m["server_cpu"] = round((end[2] - start[2]) / window, 3)
-        m["server_user_cpu"] = round((end[0] - start[0]) / window, 3)
-        m["server_system_cpu"] = round((end[1] - start[1]) / window, 3)
-        if result["msgs"]:
-            m["server_cpu_us_per_msg"] = round((end[2] - start[2]) / result["msgs"] * 1e6, 3)
-    error = None
-    if status != 0:
-        error = (f"load generator status {status}: corrupt messages {result['corrupt_msgs']}, failed connects "
-                 f"{result['failed_connects']}, closed by the server {result['closed_by_peer']}")
-    if not alive:
-        error = "the server exited during the run"
-    return ({"metrics": m, "error": error} if error else {"metrics": m}), command
+    return b.run_load(argv, port, logfile, load, args.duration, idle=sc["mode"] == "idle")
 
 
 def main():
@@ -223,31 +183,12 @@ def main():
     if args.build_only:
         return 1 if missing else 0
     os.makedirs(args.logdir, exist_ok=True)
-    names = list(commands)
     context = dict(date=b.today(), commit=b.commit(), machine=b.machine())
-    recorder = b.Recorder(args.json)
-    summaries = []
-    for scenario in scenarios:
-        runs = {name: [] for name in names}
-        for repeat, name in b.interleaved(names, args.repeats):
-            logfile = os.path.join(args.logdir, f"{name}.log")
-            try:
-                run, command = run_once(commands[name], scenario, args, logfile, tls=name in TLS)
-            except RuntimeError as error:
-                run, command = {"error": str(error)}, {"server": shlex.join(commands[name])}
-            record = dict(context, bench="echo", kind="run", scenario=scenario, server=name, repeat=repeat,
-                          command=command, metrics=run.get("metrics", {}), **({"error": run["error"]} if "error" in run else {}))
-            recorder.add(record)
-            runs[name].append(record)
-            m = record["metrics"]
-            b.log(f"[{scenario}] #{repeat} {name}: " + ", ".join(f"{k} {v}" for k, v in m.items() if k in (
-                "msgs_per_s", "server_cpu_us_per_msg", "client_cpu", "kib_per_conn")) +
-                (f" ERROR {run['error']}" if "error" in run else ""))
-        summaries += [b.summarize("echo", scenario, name, runs[name], main_metric(scenario), context)
-                      for name in names]
-    b.add_ratios(summaries)
-    for s in summaries:
-        recorder.add(s)
+    summaries = b.run_matrix(
+        "echo", scenarios, commands, args.repeats,
+        lambda name, argv, scenario: run_once(argv, scenario, args, os.path.join(args.logdir, f"{name}.log"),
+                                              tls=name in TLS),
+        main_metric, b.Recorder(args.json), context)
     print_table(summaries, args)
     print()
     for s in summaries:
@@ -260,13 +201,9 @@ def print_table(summaries, args):
     also = [a for a in [args.also] if a]
 
     def ratio(s, other, metric):
-        ref = next((r for r in summaries if r["scenario"] == s["scenario"] and r["server"] == other), None)
-        mine, theirs = s["metrics"].get(metric), ref and ref["metrics"].get(metric)
-        return mine / theirs if mine and theirs else None
+        return b.ratio_to(summaries, s, other, metric)
 
-    def name(s):
-        shown = f"**{s['server']}**" if s["server"].startswith("ours") else s["server"]
-        return shown + (f" ({len(s['errors'])} failed runs)" if s.get("errors") else "")
+    name = b.shown_name
 
     if summaries:
         print(f"Echo servers, {summaries[0]['date']} at {summaries[0]['commit']}: medians of {args.repeats} "

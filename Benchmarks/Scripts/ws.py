@@ -19,12 +19,9 @@ Prints one markdown table (medians; ratios of msgs/s) and writes JSON lines (ben
 """
 
 import argparse
-import json
 import os
-import shlex
 import subprocess
 import sys
-import time
 
 import benchlib as b
 
@@ -36,6 +33,7 @@ SCENARIOS = {
     "pingpong-100": dict(mode="pingpong", conns=100, size=64),
     "pingpong-16k": dict(mode="pingpong", conns=50, size=16384),  # throughput: 16 KiB messages
     "idle-1k": dict(mode="idle", conns=1000, size=64),  # server memory per idle WebSocket
+    "idle-10k": dict(mode="idle", conns=10000, size=64),
 }
 SERVERS = ["ours", "ours-raw-tcp", "aiohttp", "aiohttp-uvloop", "websockets", "hummingbird"]
 
@@ -74,47 +72,13 @@ def build(names, args):
 
 
 def run_once(name, argv, scenario, args, logfile):
+    """Start the server, run the load once, stop the server; returns (metrics, error, command)."""
     sc = SCENARIOS[scenario]
     port = b.free_port()
     mode = "raw" if name == "ours-raw-tcp" and sc["mode"] == "pingpong" else sc["mode"]
     load = [LOAD, "--port", str(port), "--mode", mode, "--conns", str(sc["conns"]), "--size", str(sc["size"]),
             "--warmup", str(args.warmup), "--duration", str(args.duration)]
-    with b.Server(argv, port, logfile) as server:
-        time.sleep(0.2)
-        rss_before = b.rss_kib(server.pid)
-        generator = subprocess.Popen(b.pinned(b.LOAD_CPU, load), stdout=subprocess.PIPE, text=True,
-                                     stdin=subprocess.DEVNULL, preexec_fn=b.raise_fd_limit)
-        start = end = result = rss_idle = None
-        for line in generator.stdout:  # bounded: the generator ends itself (alarm)
-            if line.startswith("window-start"):
-                start = b.cpu_seconds(server.pid)
-                if sc["mode"] == "idle":
-                    time.sleep(min(1.0, args.duration / 2))
-                    rss_idle = b.rss_kib(server.pid)
-            elif line.startswith("window-end"):
-                end = b.cpu_seconds(server.pid)
-            elif line.startswith("{"):
-                result = json.loads(line)
-        status = generator.wait()
-        alive = server.alive()
-    command = {"server": shlex.join(b.pinned(b.SERVER_CPU, server.argv)),
-               "load": shlex.join(b.pinned(b.LOAD_CPU, load))}
-    if result is None or start is None or end is None:
-        return {"error": f"the load generator ended with status {status} and no result"}, command
-    if sc["mode"] == "idle":
-        m = {"connected": result["connected"], "rss_before_kib": rss_before, "rss_idle_kib": rss_idle,
-             "kib_per_conn": round((rss_idle - rss_before) / result["connected"], 3) if result["connected"] else None}
-    else:
-        m = {k: result[k] for k in ("msgs_per_s", "mb_per_s", "p50_us", "p99_us", "client_cpu", "msgs")}
-        m["server_cpu"] = round((end[2] - start[2]) / args.duration, 3)
-        if result["msgs"]:
-            m["server_cpu_us_per_msg"] = round((end[2] - start[2]) / result["msgs"] * 1e6, 3)
-    error = None
-    if status != 0:
-        error = f"load generator status {status}: {json.dumps(result)}"
-    if not alive:
-        error = "the server exited during the run"
-    return ({"metrics": m, "error": error} if error else {"metrics": m}), command
+    return b.run_load(argv, port, logfile, load, args.duration, idle=sc["mode"] == "idle")
 
 
 def main():
@@ -140,46 +104,22 @@ def main():
     for name, why in missing.items():
         b.log(f"skip {name}: {why}")
     os.makedirs(args.logdir, exist_ok=True)
-    names = list(commands)
     context = dict(date=b.today(), commit=b.commit(), machine=b.machine())
-    recorder = b.Recorder(args.json)
-    summaries = []
-    for scenario in scenarios:
-        runs = {name: [] for name in names}
-        for repeat, name in b.interleaved(names, args.repeats):
-            if scenario == "idle-1k" and name == "ours-raw-tcp":
-                continue
-            try:
-                run, command = run_once(name, commands[name], scenario, args, os.path.join(args.logdir, f"{name}.log"))
-            except RuntimeError as error:
-                run, command = {"error": str(error)}, {"server": shlex.join(commands[name])}
-            record = dict(context, bench="websocket", kind="run", scenario=scenario, server=name, repeat=repeat,
-                          command=command, metrics=run.get("metrics", {}),
-                          **({"error": run["error"]} if "error" in run else {}))
-            recorder.add(record)
-            runs[name].append(record)
-            b.log(f"[{scenario}] #{repeat} {name}: " + ", ".join(f"{k} {v}" for k, v in record["metrics"].items() if k in (
-                "msgs_per_s", "server_cpu_us_per_msg", "client_cpu", "kib_per_conn")) +
-                (f" ERROR {run['error']}" if "error" in run else ""))
-        summaries += [b.summarize("websocket", scenario, name, runs[name],
-                                  "kib_per_conn" if SCENARIOS[scenario]["mode"] == "idle" else "msgs_per_s", context)
-                      for name in names if runs[name]]
-    b.add_ratios(summaries)
-    for s in summaries:
-        recorder.add(s)
+    summaries = b.run_matrix(
+        "websocket", scenarios, commands, args.repeats,
+        lambda name, argv, scenario: run_once(name, argv, scenario, args, os.path.join(args.logdir, f"{name}.log")),
+        lambda scenario: "kib_per_conn" if SCENARIOS[scenario]["mode"] == "idle" else "msgs_per_s",
+        b.Recorder(args.json), context,
+        skip=lambda scenario, name: SCENARIOS[scenario]["mode"] == "idle" and name == "ours-raw-tcp")
     print_table(summaries, args)
     return 1 if any(s.get("errors") for s in summaries) else 0
 
 
 def print_table(summaries, args):
     def ratio(s, other, metric):
-        ref = next((r for r in summaries if r["scenario"] == s["scenario"] and r["server"] == other), None)
-        mine, theirs = s["metrics"].get(metric), ref and ref["metrics"].get(metric)
-        return mine / theirs if mine and theirs else None
+        return b.ratio_to(summaries, s, other, metric)
 
-    def name(s):
-        shown = f"**{s['server']}**" if s["server"].startswith("ours") else s["server"]
-        return shown + (f" ({len(s['errors'])} failed runs)" if s.get("errors") else "")
+    name = b.shown_name
 
     if not summaries:
         return

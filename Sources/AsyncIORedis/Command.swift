@@ -18,6 +18,7 @@ public struct Command<Value> {
     public let decode: (RESPValue) throws -> Value
 
     /// A command of `arguments` whose reply is decoded by `decode`.
+    @inlinable
     public init<each Argument: RESPCommandArgument>(
         _ argument: repeat each Argument,
         decode: @escaping (RESPValue) throws -> Value
@@ -27,13 +28,75 @@ public struct Command<Value> {
         self.decode = decode
     }
 
+    // Commands of one to four arguments: Swift prefers these to the parameter pack when the count
+    // matches, and, unlike the pack, they are specialized all the way to each argument's bytes
+    // (see `RESPEncoder.encodeCommand`).
+
+    /// A command of 1 argument (the name counts) whose reply is decoded by `decode`.
+    @inlinable
+    public init<A: RESPCommandArgument>(_ first: A, decode: @escaping (RESPValue) throws -> Value) {
+        bytes = []
+        // One allocation: each header takes fewer than 16 bytes.
+        bytes.reserveCapacity(32 + first.respPayloadCount)
+        RESPEncoder.encodeCommand(first, into: &bytes)
+        self.decode = decode
+    }
+
+    /// A command of 2 arguments (the name counts) whose reply is decoded by `decode`.
+    @inlinable
+    public init<A: RESPCommandArgument, B: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        decode: @escaping (RESPValue) throws -> Value
+    ) {
+        bytes = []
+        // One allocation: each header takes fewer than 16 bytes.
+        bytes.reserveCapacity(48 + first.respPayloadCount + second.respPayloadCount)
+        RESPEncoder.encodeCommand(first, second, into: &bytes)
+        self.decode = decode
+    }
+
+    /// A command of 3 arguments (the name counts) whose reply is decoded by `decode`.
+    @inlinable
+    public init<A: RESPCommandArgument, B: RESPCommandArgument, C: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        _ third: C,
+        decode: @escaping (RESPValue) throws -> Value
+    ) {
+        bytes = []
+        // One allocation: each header takes fewer than 16 bytes.
+        bytes.reserveCapacity(64 + first.respPayloadCount + second.respPayloadCount + third.respPayloadCount)
+        RESPEncoder.encodeCommand(first, second, third, into: &bytes)
+        self.decode = decode
+    }
+
+    /// A command of 4 arguments (the name counts) whose reply is decoded by `decode`.
+    @inlinable
+    public init<A: RESPCommandArgument, B: RESPCommandArgument, C: RESPCommandArgument, D: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        _ third: C,
+        _ fourth: D,
+        decode: @escaping (RESPValue) throws -> Value
+    ) {
+        bytes = []
+        bytes.reserveCapacity(
+            80 + first.respPayloadCount + second.respPayloadCount + third.respPayloadCount + fourth.respPayloadCount
+        )  // one allocation: headers take < 16 bytes each
+        RESPEncoder.encodeCommand(first, second, third, fourth, into: &bytes)
+        self.decode = decode
+    }
+
     /// A command already encoded by a ``CommandWriter``.
+    @inlinable
     public init(_ writer: CommandWriter, decode: @escaping (RESPValue) throws -> Value) {
         bytes = writer.bytes
         self.decode = decode
     }
 
     /// The value of `reply`: ``RedisReplyError`` for an error reply, else ``decode``.
+    @inlinable
     public func value(of reply: RESPValue) throws -> Value {
         if let error = reply.replyError { throw error }
         return try decode(reply)
@@ -42,11 +105,46 @@ public struct Command<Value> {
 
 extension Command where Value: RedisDecodable {
     /// A command whose reply is decoded as `Value` (see ``RedisDecodable``).
+    @inlinable
     public init<each Argument: RESPCommandArgument>(_ argument: repeat each Argument) {
         self.init(repeat each argument) { try Value(redisReply: $0) }
     }
 
+    /// A command of 1 argument whose reply is decoded as `Value`.
+    @inlinable
+    public init<A: RESPCommandArgument>(_ first: A) {
+        self.init(first) { try Value(redisReply: $0) }
+    }
+
+    /// A command of 2 arguments whose reply is decoded as `Value`.
+    @inlinable
+    public init<A: RESPCommandArgument, B: RESPCommandArgument>(_ first: A, _ second: B) {
+        self.init(first, second) { try Value(redisReply: $0) }
+    }
+
+    /// A command of 3 arguments whose reply is decoded as `Value`.
+    @inlinable
+    public init<A: RESPCommandArgument, B: RESPCommandArgument, C: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        _ third: C
+    ) {
+        self.init(first, second, third) { try Value(redisReply: $0) }
+    }
+
+    /// A command of 4 arguments whose reply is decoded as `Value`.
+    @inlinable
+    public init<A: RESPCommandArgument, B: RESPCommandArgument, C: RESPCommandArgument, D: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        _ third: C,
+        _ fourth: D
+    ) {
+        self.init(first, second, third, fourth) { try Value(redisReply: $0) }
+    }
+
     /// A command encoded by a ``CommandWriter`` whose reply is decoded as `Value`.
+    @inlinable
     public init(_ writer: CommandWriter) {
         self.init(writer) { try Value(redisReply: $0) }
     }
@@ -58,30 +156,28 @@ extension Command where Value: RedisDecodable {
 /// string, straight into the buffer.
 public struct CommandWriter {
     /// The encoded command so far.
-    public private(set) var bytes: [UInt8] = []
-    private var remaining: Int
+    public var bytes: [UInt8] { buffer }
+    @usableFromInline var buffer: [UInt8] = []
+    @usableFromInline var remaining: Int
 
     /// Starts a command of `count` arguments (the command name counts).
+    @inlinable
     public init(count: Int) {
         remaining = count
-        bytes.reserveCapacity(16 + count * 16)
-        bytes.append(UInt8(ascii: "*"))
-        bytes.append(contentsOf: String(count).utf8)
-        bytes.append(contentsOf: [13, 10])
+        buffer.reserveCapacity(16 + count * 16)
+        RESPEncoder.appendCommandHeader(count: count, to: &buffer)
     }
 
     /// Appends one argument.
+    @inlinable
     public mutating func add(_ argument: some RESPCommandArgument) {
         precondition(remaining > 0, "CommandWriter: more arguments than declared")
         remaining -= 1
-        bytes.append(UInt8(ascii: "$"))
-        bytes.append(contentsOf: String(argument.respPayloadCount).utf8)
-        bytes.append(contentsOf: [13, 10])
-        argument.appendRESPPayload(to: &bytes)
-        bytes.append(contentsOf: [13, 10])
+        RESPEncoder.appendArgument(argument, to: &buffer)
     }
 
     /// Appends several arguments of one type.
+    @inlinable
     public mutating func add<Arguments: Sequence>(contentsOf arguments: Arguments)
     where Arguments.Element: RESPCommandArgument {
         for argument in arguments { add(argument) }
@@ -118,6 +214,7 @@ extension String: RedisDecodable {
 }
 
 extension Array: RedisDecodable where Element: RedisDecodable {
+    @inlinable
     public init(redisReply reply: RESPValue) throws {
         if Element.self == UInt8.self, let bytes = reply.withoutAttributes.bytes, !reply.isError {
             self = bytes as! [Element]  // the one byte-array case: [UInt8] is the value's payload
@@ -188,6 +285,7 @@ extension Bool: RedisDecodable {
 }
 
 extension Optional: RedisDecodable where Wrapped: RedisDecodable {
+    @inlinable
     public init(redisReply reply: RESPValue) throws {
         self = reply.withoutAttributes.isNull ? nil : try Wrapped(redisReply: reply)
     }

@@ -48,6 +48,8 @@ public final class Connection: ConnectionProtocol {
     private var transport: (any Transport)?
     private var parser: RESPParser
     private var pending = PendingReplies()
+    /// Places in the line whose callers are done with them, for the next commands.
+    private var spare: [PendingCommand] = []
     private var outgoing: [[UInt8]] = []
     private var flushScheduled = false
     /// Why the connection is unusable; set once, never cleared.
@@ -204,45 +206,73 @@ public final class Connection: ConnectionProtocol {
 
     /// Sends `bytes` (one command) and waits for its reply, error replies included.
     func roundTrip(_ bytes: [UInt8]) async throws -> RESPValue {
-        let future = try makeFuture(RESPValue.self)
-        try enqueue(bytes, .reply(future))
-        return try await awaitReply(future)
+        switch try await submit(bytes, .reply) {
+        case .reply(let reply): return reply
+        case .replies(let replies): return .array(replies)  // not reached: a `.reply` place gets one reply
+        case .pending, .failed: throw failure ?? RedisError.connectionClosed(reason: "no reply")
+        }
     }
 
     /// Sends `count` commands encoded in `bytes` and waits for all their replies.
     func roundTrip(_ bytes: [UInt8], count: Int) async throws -> [RESPValue] {
-        let future = try makeFuture([RESPValue].self)
-        try enqueue(bytes, .batch(ReplyBatch(count: count, future: future)))
-        return try await awaitReply(future)
+        switch try await submit(bytes, .batch(count: count)) {
+        case .replies(let replies): return replies
+        case .reply(let reply): return [reply]  // not reached: a batch place gets its array
+        case .pending, .failed: throw failure ?? RedisError.connectionClosed(reason: "no reply")
+        }
     }
 
     /// Sends a SUBSCRIBE-family command and waits for its `count` confirmations (or its error).
     func subscribeRoundTrip(_ bytes: [UInt8], kind: String, count: Int) async throws -> RESPValue {
-        let future = try makeFuture(RESPValue.self)
-        try enqueue(bytes, .confirmations(Confirmations(kind: Array(kind.utf8), count: count, future: future)))
-        return try await awaitReply(future)
+        try await roundTrip(bytes, .confirmations(kind: Array(kind.utf8), remaining: count))
     }
 
-    private func makeFuture<Value>(_: Value.Type) throws -> Future<Value> {
+    private func roundTrip(_ bytes: [UInt8], _ kind: PendingCommand.Kind) async throws -> RESPValue {
+        guard case .reply(let reply) = try await submit(bytes, kind) else {
+            throw failure ?? RedisError.connectionClosed(reason: "no reply")
+        }
+        return reply
+    }
+
+    /// Queues `bytes` with a place in the line of `kind`, waits until the place is done, and
+    /// returns its outcome (a failed outcome is thrown).
+    private func submit(_ bytes: [UInt8], _ kind: PendingCommand.Kind) async throws -> PendingCommand.Outcome {
         if let failure { throw failure }
-        let future: Future<Value>
-        do { future = try Future<Value>() } catch { throw RedisError.wrongLoop }
-        guard future.loop === loop else { throw RedisError.wrongLoop }
-        return future
+        guard (try? getRunningLoop()) === loop else { throw RedisError.wrongLoop }
+        let place = spare.popLast() ?? PendingCommand(loop: loop)
+        place.reset(kind)
+        enqueue(bytes, place)
+        try await awaitReply(place)
+        let outcome = place.outcome
+        place.outcome = .pending
+        spare.append(place)  // its caller is done with it: the next command may take it
+        if case .failed(let error) = outcome { throw error }
+        return outcome
     }
 
     /// Queues a command's bytes and its place in the line, and schedules the flush.
-    private func enqueue(_ bytes: [UInt8], _ entry: PendingReplies.Entry) throws(RedisError) {
-        if let failure { throw failure }
-        pending.append(entry)
+    private func enqueue(_ bytes: [UInt8], _ place: PendingCommand) {
+        pending.append(place)
         outgoing.append(bytes)
         if !flushScheduled {
             flushScheduled = true
-            loop.runIsolated(self) { connection, loop in
-                loop.callSoon { connection.flush() }
-            }
+            scheduleFlush()
         }
     }
+
+    /// Schedules `flush()` for the next iteration of the loop.
+    ///
+    /// `assumeIsolated` (which checks the thread, see EventLoop's `isIsolatingCurrentContext`) and
+    /// a callback made once: scheduling a flush allocates only its Handle.
+    private func scheduleFlush() {
+        // SAFETY: the callback is only called on the loop's thread, by the loop, and this runs on
+        // that thread (assumeIsolated stops the program otherwise).
+        let callback = FlushCallback(flushCallback)
+        loop.assumeIsolated { loop in _ = loop.callSoon(callback.call) }
+    }
+
+    /// `flush()` as a callback made once, so that scheduling a flush allocates only its Handle.
+    private lazy var flushCallback: () throws -> Void = { [unowned self] in self.flush() }
 
     /// Writes everything queued since the last flush, in one system call.
     private func flush() {
@@ -256,13 +286,19 @@ public final class Connection: ConnectionProtocol {
         outgoing.removeAll(keepingCapacity: true)
     }
 
-    /// Waits for a reply; a caller that stops waiting poisons the connection (see PendingReplies).
-    private func awaitReply<Value>(_ future: Future<Value>) async throws -> Value {
+    /// Waits until `place` is done; a caller that stops waiting before that poisons the connection
+    /// (see PendingReplies).
+    private func awaitReply(_ place: PendingCommand) async throws {
         do {
-            guard let limit = configuration.commandTimeout else { return try await future.value }
-            return try await timeout(limit) { _ in try await future.value }
+            if let limit = configuration.commandTimeout {
+                try await timeout(limit) { _ in try await Self.wait(place) }
+            } else {
+                try await Self.wait(place)
+            }
         } catch {
-            guard future.isCancelled || !future.isDone else { throw error }
+            // Done already (the reply came in the same iteration as the cancellation): the line is
+            // intact, the caller just does not see the reply.
+            guard !place.isDone else { throw error }
             let timedOut: Bool
             if let error = error as? AsyncIOError, case .timeout = error { timedOut = true } else { timedOut = false }
             fail(
@@ -274,6 +310,10 @@ public final class Connection: ConnectionProtocol {
             if timedOut { throw RedisError.timeout("no reply within \(configuration.commandTimeout!)") }
             throw error
         }
+    }
+
+    private static func wait(_ place: PendingCommand) async throws {
+        while !place.isDone { try await place.point.wait() }
     }
 
     /// Makes the connection unusable: every pending command fails with `error`, the transport goes.
@@ -368,4 +408,10 @@ public final class Connection: ConnectionProtocol {
             onPush?(value)
         }
     }
+}
+
+/// The flush callback, handed to the loop's isolation (see `Connection.scheduleFlush`).
+private struct FlushCallback: @unchecked Sendable {
+    let call: () throws -> Void
+    init(_ call: @escaping () throws -> Void) { self.call = call }
 }

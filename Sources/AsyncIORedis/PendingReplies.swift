@@ -13,53 +13,93 @@ import RESPCodec
 // and the reply in that place would otherwise be handed to the next command: redis-py's
 // CVE-2023-28858/28859. So the line is poisoned instead: the connection closes and every entry
 // fails with the same ``RedisError``. Nothing is sent again on the caller's behalf.
+//
+// Each place is a `PendingCommand`: the outcome once it is known and a `WaitPoint` its caller waits
+// on. A connection keeps the ones whose caller took the outcome and hands them out again, so a
+// command in the steady state allocates no Future, no waiter list and no place of its own (a
+// Future per command, with its generic state looked up at run time, was most of the client's CPU
+// per command).
+
+/// One command's place in a connection's line of pending replies, and where its caller waits.
+final class PendingCommand {
+    /// What the place collects.
+    enum Kind {
+        /// One command's reply.
+        case reply
+        /// `count` replies of a pipeline or transaction, collected in ``PendingCommand/replies``.
+        case batch(count: Int)
+        /// The confirmations of a SUBSCRIBE-family command of `kind` (one per channel), or its error.
+        case confirmations(kind: [UInt8], remaining: Int)
+    }
+
+    /// How the place ended.
+    enum Outcome {
+        case pending
+        case reply(RESPValue)
+        case replies([RESPValue])
+        case failed(RedisError)
+    }
+
+    var kind = Kind.reply
+    var outcome = Outcome.pending
+    /// A batch's replies so far.
+    var replies: [RESPValue] = []
+    /// Where the caller waits; woken once the outcome is set.
+    let point: WaitPoint
+
+    init(loop: EventLoop) {
+        point = WaitPoint(loop: loop)
+    }
+
+    var isDone: Bool {
+        if case .pending = outcome { return false }
+        return true
+    }
+
+    /// Sets the outcome (once) and wakes the caller.
+    func finish(_ outcome: Outcome) {
+        guard !isDone else { return }
+        self.outcome = outcome
+        point.wake()
+    }
+
+    /// Makes the place ready for another command.
+    func reset(_ kind: Kind) {
+        self.kind = kind
+        outcome = .pending
+        if case .batch(let count) = kind { replies.reserveCapacity(count) }
+    }
+}
 
 /// What a connection is owed, in order.
 struct PendingReplies {
-    /// One place in the line.
-    enum Entry {
-        /// One command's reply.
-        case reply(Future<RESPValue>)
-        /// `count` replies for a pipeline or transaction, as one array.
-        case batch(ReplyBatch)
-        /// The confirmations of a SUBSCRIBE-family command (one per channel), or its error.
-        case confirmations(Confirmations)
-
-        func fail(_ error: RedisError) {
-            switch self {
-            case .reply(let future): if !future.isDone { try? future.setException(error) }
-            case .batch(let batch): if !batch.future.isDone { try? batch.future.setException(error) }
-            case .confirmations(let confirmations):
-                if !confirmations.future.isDone { try? confirmations.future.setException(error) }
-            }
-        }
-    }
-
-    private var entries: Deque<Entry> = []
+    private var entries: Deque<PendingCommand> = []
 
     var isEmpty: Bool { entries.isEmpty }
     var count: Int { entries.count }
 
-    mutating func append(_ entry: Entry) { entries.append(entry) }
+    mutating func append(_ entry: PendingCommand) { entries.append(entry) }
 
     /// Hands an ordinary reply to the head of the line; false if nobody is owed one (a surplus
     /// reply: the connection must close).
     mutating func deliver(_ reply: RESPValue) -> Bool {
         guard let head = entries.first else { return false }
-        switch head {
-        case .reply(let future):
+        switch head.kind {
+        case .reply:
             entries.removeFirst()
-            if !future.isDone { try? future.setResult(reply) }
-        case .batch(let batch):
-            batch.replies.append(reply)
-            if batch.replies.count == batch.count {
+            head.finish(.reply(reply))
+        case .batch(let count):
+            head.replies.append(reply)
+            if head.replies.count == count {
                 entries.removeFirst()
-                if !batch.future.isDone { try? batch.future.setResult(batch.replies) }
+                let replies = head.replies
+                head.replies = []
+                head.finish(.replies(replies))
             }
-        case .confirmations(let confirmations):
+        case .confirmations:
             // Not a confirmation: the command's error (ACL, wrong arguments) ends it.
             entries.removeFirst()
-            if !confirmations.future.isDone { try? confirmations.future.setResult(reply) }
+            head.finish(.reply(reply))
         }
         return true
     }
@@ -67,12 +107,13 @@ struct PendingReplies {
     /// Counts one SUBSCRIBE-family confirmation of `kind`; false if none of that kind is awaited
     /// (the server unsubscribed us on its own, as it does when a shard channel's slot moves).
     mutating func confirm(kind: [UInt8], frame: RESPValue) -> Bool {
-        guard let head = entries.first, case .confirmations(let confirmations) = head, confirmations.kind == kind
+        guard let head = entries.first, case .confirmations(let awaited, let remaining) = head.kind, awaited == kind
         else { return false }
-        confirmations.remaining -= 1
-        if confirmations.remaining <= 0 {
+        if remaining <= 1 {
             entries.removeFirst()
-            if !confirmations.future.isDone { try? confirmations.future.setResult(frame) }
+            head.finish(.reply(frame))
+        } else {
+            head.kind = .confirmations(kind: awaited, remaining: remaining - 1)
         }
         return true
     }
@@ -81,33 +122,6 @@ struct PendingReplies {
     mutating func failAll(_ error: RedisError) {
         let failed = entries
         entries.removeAll()
-        for entry in failed { entry.fail(error) }
-    }
-}
-
-/// The replies of a pipeline or transaction, collected until all have arrived.
-final class ReplyBatch {
-    let count: Int
-    let future: Future<[RESPValue]>
-    var replies: [RESPValue] = []
-
-    init(count: Int, future: Future<[RESPValue]>) {
-        self.count = count
-        self.future = future
-        replies.reserveCapacity(count)
-    }
-}
-
-/// The confirmations a SUBSCRIBE-family command still waits for.
-final class Confirmations {
-    /// `subscribe`, `psubscribe`, `unsubscribe`… as the server spells it in the confirmation.
-    let kind: [UInt8]
-    var remaining: Int
-    let future: Future<RESPValue>
-
-    init(kind: [UInt8], count: Int, future: Future<RESPValue>) {
-        self.kind = kind
-        remaining = count
-        self.future = future
+        for entry in failed { entry.finish(.failed(error)) }
     }
 }

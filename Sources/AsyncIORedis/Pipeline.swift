@@ -43,8 +43,48 @@ public final class Pipeline {
 
     /// Adds any command, encoded straight into the pipeline's buffer; its raw reply is
     /// `replies[index]`.
+    @inlinable
     public func send<each Argument: RESPCommandArgument>(_ argument: repeat each Argument) {
-        RESPEncoder.encodeCommand(repeat each argument, into: &bytes)
+        appendCommand { RESPEncoder.encodeCommand(repeat each argument, into: &$0) }
+    }
+
+    /// Adds a command of 1 argument (the name counts); the pack form, specialized to the end.
+    @inlinable
+    public func send<A: RESPCommandArgument>(_ first: A) {
+        appendCommand { RESPEncoder.encodeCommand(first, into: &$0) }
+    }
+
+    /// Adds a command of 2 arguments (the name counts); the pack form, specialized to the end.
+    @inlinable
+    public func send<A: RESPCommandArgument, B: RESPCommandArgument>(_ first: A, _ second: B) {
+        appendCommand { RESPEncoder.encodeCommand(first, second, into: &$0) }
+    }
+
+    /// Adds a command of 3 arguments (the name counts); the pack form, specialized to the end.
+    @inlinable
+    public func send<A: RESPCommandArgument, B: RESPCommandArgument, C: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        _ third: C
+    ) {
+        appendCommand { RESPEncoder.encodeCommand(first, second, third, into: &$0) }
+    }
+
+    /// Adds a command of 4 arguments (the name counts); the pack form, specialized to the end.
+    @inlinable
+    public func send<A: RESPCommandArgument, B: RESPCommandArgument, C: RESPCommandArgument, D: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        _ third: C,
+        _ fourth: D
+    ) {
+        appendCommand { RESPEncoder.encodeCommand(first, second, third, fourth, into: &$0) }
+    }
+
+    /// Lets `encode` append one command to the buffer, and counts it.
+    @usableFromInline
+    func appendCommand(_ encode: (inout [UInt8]) -> Void) {
+        encode(&bytes)
         count += 1
     }
 

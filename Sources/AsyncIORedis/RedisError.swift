@@ -61,7 +61,7 @@ public struct RedisReplyError: Error, Hashable, Sendable, CustomStringConvertibl
 
 extension RESPValue {
     /// The error this reply carries, if it is an error reply.
-    var replyError: RedisReplyError? {
+    @usableFromInline var replyError: RedisReplyError? {
         switch self {
         case .simpleError(let bytes), .blobError(let bytes):
             RedisReplyError(message: String(decoding: bytes, as: UTF8.self))

@@ -11,53 +11,58 @@ public protocol RESPCommandArgument {
 
 extension String: RESPCommandArgument {
     /// The UTF-8 length.
-    public var respPayloadCount: Int { utf8.count }
-    /// Appends the UTF-8 bytes.
-    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+    @inlinable public var respPayloadCount: Int { utf8.count }
+    /// Appends the UTF-8 bytes (copied from the string's contiguous storage in one go).
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) {
+        var text = self
+        text.withUTF8 { buffer.append(contentsOf: $0) }
+    }
 }
 
 extension Substring: RESPCommandArgument {
     /// The UTF-8 length.
-    public var respPayloadCount: Int { utf8.count }
+    @inlinable public var respPayloadCount: Int { utf8.count }
     /// Appends the UTF-8 bytes.
-    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
 }
 
 extension Array: RESPCommandArgument where Element == UInt8 {
     /// The byte count.
-    public var respPayloadCount: Int { count }
+    @inlinable public var respPayloadCount: Int { count }
     /// Appends the bytes.
-    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
 }
 
 extension ArraySlice: RESPCommandArgument where Element == UInt8 {
     /// The byte count.
-    public var respPayloadCount: Int { count }
+    @inlinable public var respPayloadCount: Int { count }
     /// Appends the bytes.
-    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
 }
 
 // SAFETY: the caller keeps the pointed-to bytes alive and unmutated for the `encodeCommand` call;
 // they are copied into the output buffer and no pointer is kept.
 extension UnsafeRawBufferPointer: RESPCommandArgument {
     /// The byte count.
-    public var respPayloadCount: Int { count }
+    @inlinable public var respPayloadCount: Int { count }
     /// Appends the bytes.
-    public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
 }
 
 extension Int: RESPCommandArgument {
     /// The length of the decimal text.
-    public var respPayloadCount: Int { RESPEncoder.decimalCount(Int64(self)) }
+    @inlinable public var respPayloadCount: Int { RESPEncoder.decimalCount(Int64(self)) }
     /// Appends the decimal text.
-    public func appendRESPPayload(to buffer: inout [UInt8]) { RESPEncoder.appendDecimal(Int64(self), to: &buffer) }
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) {
+        RESPEncoder.appendDecimal(Int64(self), to: &buffer)
+    }
 }
 
 extension Int64: RESPCommandArgument {
     /// The length of the decimal text.
-    public var respPayloadCount: Int { RESPEncoder.decimalCount(self) }
+    @inlinable public var respPayloadCount: Int { RESPEncoder.decimalCount(self) }
     /// Appends the decimal text.
-    public func appendRESPPayload(to buffer: inout [UInt8]) { RESPEncoder.appendDecimal(self, to: &buffer) }
+    @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { RESPEncoder.appendDecimal(self, to: &buffer) }
 }
 
 extension Double: RESPCommandArgument {

@@ -11,6 +11,7 @@
 /// ``RESPParser`` round-trips: `parse(encode(v)) == v`.
 public enum RESPEncoder {
     /// Appends a command, an array of bulk strings, built from a collection of arguments.
+    @inlinable
     public static func encodeCommand<Arguments: Collection>(
         _ arguments: Arguments,
         into buffer: inout [UInt8]
@@ -22,6 +23,10 @@ public enum RESPEncoder {
     }
 
     /// Appends a command, an array of bulk strings, built from arguments of any conforming types.
+    ///
+    /// Inlinable, so that a caller's concrete argument types are specialized in: walking a
+    /// parameter pack of unknown types at run time costs more than the encoding itself.
+    @inlinable
     public static func encodeCommand<each Argument: RESPCommandArgument>(
         _ argument: repeat each Argument,
         into buffer: inout [UInt8]
@@ -34,6 +39,70 @@ public enum RESPEncoder {
         for value in repeat each argument {
             appendBulk(value, to: &buffer)
         }
+    }
+
+    // MARK: - Commands of one to four arguments
+
+    // A parameter pack is specialized as a whole, but the calls made for each of its elements are
+    // not: `appendBulk` would run unspecialized, with its type looked up at run time, for every
+    // argument. These overloads, which Swift prefers to the pack when the count matches, keep a
+    // command of up to four arguments free of that.
+
+    /// Appends a command of 1 argument (the name counts), as an array of bulk strings.
+    @inlinable
+    public static func encodeCommand<A: RESPCommandArgument>(
+        _ first: A,
+        into buffer: inout [UInt8]
+    ) {
+        appendHeader(UInt8(ascii: "*"), 1, to: &buffer)
+        appendBulk(first, to: &buffer)
+    }
+
+    /// Appends a command of 2 arguments (the name counts), as an array of bulk strings.
+    @inlinable
+    public static func encodeCommand<A: RESPCommandArgument, B: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        into buffer: inout [UInt8]
+    ) {
+        appendHeader(UInt8(ascii: "*"), 2, to: &buffer)
+        appendBulk(first, to: &buffer)
+        appendBulk(second, to: &buffer)
+    }
+
+    /// Appends a command of 3 arguments (the name counts), as an array of bulk strings.
+    @inlinable
+    public static func encodeCommand<A: RESPCommandArgument, B: RESPCommandArgument, C: RESPCommandArgument>(
+        _ first: A,
+        _ second: B,
+        _ third: C,
+        into buffer: inout [UInt8]
+    ) {
+        appendHeader(UInt8(ascii: "*"), 3, to: &buffer)
+        appendBulk(first, to: &buffer)
+        appendBulk(second, to: &buffer)
+        appendBulk(third, to: &buffer)
+    }
+
+    /// Appends a command of 4 arguments (the name counts), as an array of bulk strings.
+    @inlinable
+    public static func encodeCommand<
+        A: RESPCommandArgument,
+        B: RESPCommandArgument,
+        C: RESPCommandArgument,
+        D: RESPCommandArgument
+    >(
+        _ first: A,
+        _ second: B,
+        _ third: C,
+        _ fourth: D,
+        into buffer: inout [UInt8]
+    ) {
+        appendHeader(UInt8(ascii: "*"), 4, to: &buffer)
+        appendBulk(first, to: &buffer)
+        appendBulk(second, to: &buffer)
+        appendBulk(third, to: &buffer)
+        appendBulk(fourth, to: &buffer)
     }
 
     /// Appends the canonical encoding of `value`.
@@ -108,6 +177,19 @@ public enum RESPEncoder {
         return double.description
     }
 
+    /// Appends the `*count` line that starts a command of `count` arguments.
+    @inlinable
+    public static func appendCommandHeader(count: Int, to buffer: inout [UInt8]) {
+        appendHeader(UInt8(ascii: "*"), Int64(count), to: &buffer)
+    }
+
+    /// Appends one command argument as a bulk string: `$n`, the payload, CRLF.
+    @inlinable
+    public static func appendArgument(_ argument: some RESPCommandArgument, to buffer: inout [UInt8]) {
+        appendBulk(argument, to: &buffer)
+    }
+
+    @inlinable
     static func appendBulk(_ argument: some RESPCommandArgument, to buffer: inout [UInt8]) {
         appendHeader(UInt8(ascii: "$"), Int64(argument.respPayloadCount), to: &buffer)
         argument.appendRESPPayload(to: &buffer)
@@ -135,20 +217,21 @@ public enum RESPEncoder {
         appendCRLF(to: &buffer)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func appendHeader(_ type: UInt8, _ count: Int64, to buffer: inout [UInt8]) {
         buffer.append(type)
         appendDecimal(count, to: &buffer)
         appendCRLF(to: &buffer)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func appendCRLF(to buffer: inout [UInt8]) {
         buffer.append(13)
         buffer.append(10)
     }
 
     /// The number of bytes of `value`'s decimal text, sign included.
+    @inlinable
     static func decimalCount(_ value: Int64) -> Int {
         var magnitude = value.magnitude
         var count = value < 0 ? 2 : 1
@@ -160,6 +243,7 @@ public enum RESPEncoder {
     }
 
     /// Appends `value` as decimal ASCII, without creating a `String`.
+    @inlinable
     static func appendDecimal(_ value: Int64, to buffer: inout [UInt8]) {
         if value < 0 {
             buffer.append(UInt8(ascii: "-"))

@@ -49,6 +49,26 @@ public struct WebSocketEncoder: Sendable {
         return Array(bytes).withUnsafeBytes { message(.binary, $0) }
     }
 
+    /// Writes a text message in one frame at the start of `buffer` and returns the frame's
+    /// length: ``text(_:)`` for a caller that reuses one buffer for every frame it sends. The
+    /// buffer grows when the frame does not fit; bytes past the returned length are left as they
+    /// were.
+    public mutating func text(_ text: String, into buffer: inout [UInt8]) -> Int {
+        var text = text
+        return text.withUTF8 { message(.text, UnsafeRawBufferPointer($0), into: &buffer) }
+    }
+
+    /// Writes a binary message in one frame at the start of `buffer` and returns its length:
+    /// ``binary(_:)`` into a reused buffer, as ``text(_:into:)``.
+    public mutating func binary(_ bytes: some Collection<UInt8>, into buffer: inout [UInt8]) -> Int {
+        if let length = bytes.withContiguousStorageIfAvailable({
+            message(.binary, UnsafeRawBufferPointer($0), into: &buffer)
+        }) {
+            return length
+        }
+        return Array(bytes).withUnsafeBytes { message(.binary, $0, into: &buffer) }
+    }
+
     /// A ping carrying up to 125 bytes.
     public mutating func ping(_ payload: some Collection<UInt8> = []) throws(WebSocketError) -> [UInt8] {
         try controlFrame(.ping, Array(payload))
@@ -87,9 +107,20 @@ public struct WebSocketEncoder: Sendable {
     }
 
     private mutating func message(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer) -> [UInt8] {
-        guard let deflater else { return encode(opcode, payload, fin: true, rsv1: false) }
+        var frame: [UInt8] = []
+        let length = message(opcode, payload, into: &frame)
+        assert(length == frame.count)
+        return frame
+    }
+
+    private mutating func message(
+        _ opcode: WebSocketOpcode,
+        _ payload: UnsafeRawBufferPointer,
+        into buffer: inout [UInt8]
+    ) -> Int {
+        guard let deflater else { return encode(opcode, payload, fin: true, rsv1: false, into: &buffer) }
         let compressed = deflater.deflate(payload)
-        return compressed.withUnsafeBytes { encode(opcode, $0, fin: true, rsv1: true) }
+        return compressed.withUnsafeBytes { encode(opcode, $0, fin: true, rsv1: true, into: &buffer) }
     }
 
     private mutating func encode(
@@ -98,11 +129,28 @@ public struct WebSocketEncoder: Sendable {
         fin: Bool,
         rsv1: Bool
     ) -> [UInt8] {
+        var frame: [UInt8] = []
+        _ = encode(opcode, payload, fin: fin, rsv1: rsv1, into: &frame)
+        return frame
+    }
+
+    /// Writes one frame at the start of `buffer`, growing it to the frame's size if it is
+    /// smaller (an empty buffer ends up exactly the frame), and returns the frame's length.
+    private mutating func encode(
+        _ opcode: WebSocketOpcode,
+        _ payload: UnsafeRawBufferPointer,
+        fin: Bool,
+        rsv1: Bool,
+        into buffer: inout [UInt8]
+    ) -> Int {
         let length = payload.count
         let lengthBytes = length > 0xFFFF ? 8 : length > 125 ? 2 : 0
         let maskKey: UInt32? = role == .client ? masks.nextKey() : nil
         let headerLength = 2 + lengthBytes + (maskKey == nil ? 0 : 4)
-        return [UInt8](unsafeUninitializedCapacity: headerLength + length) { out, initialized in
+        if buffer.count < headerLength + length {
+            buffer = [UInt8](repeating: 0, count: headerLength + length)
+        }
+        buffer.withUnsafeMutableBufferPointer { out in
             out[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode.rawValue
             let maskBit: UInt8 = maskKey == nil ? 0 : 0x80
             switch lengthBytes {
@@ -118,12 +166,14 @@ public struct WebSocketEncoder: Sendable {
             if let maskKey {
                 for index in 0..<4 { out[2 + lengthBytes + index] = UInt8(truncatingIfNeeded: maskKey >> (8 * index)) }
             }
-            let body = UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[headerLength...]))
+            let body = UnsafeMutableRawBufferPointer(
+                UnsafeMutableBufferPointer(rebasing: out[headerLength..<headerLength + length])
+            )
             if length > 0, let base = payload.baseAddress {
                 body.copyMemory(from: UnsafeRawBufferPointer(start: base, count: length))
             }
             if let maskKey { applyWebSocketMask(maskKey, phase: 0, to: body) }
-            initialized = headerLength + length
         }
+        return headerLength + length
     }
 }

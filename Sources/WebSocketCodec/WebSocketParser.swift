@@ -16,7 +16,9 @@
 //    therefore holds at most one read's worth of bytes, and an uncompressed text message is
 //    validated as UTF-8 byte by byte as it grows, so invalid text fails with 1007 at the first bad
 //    byte, not at the end of a long frame (Autobahn 6.4). `phase` (payload bytes already consumed)
-//    keeps the masking key aligned across pieces.
+//    keeps the masking key aligned across pieces. The common case skips all that: a whole
+//    uncompressed message in one frame, all in the buffer, is unmasked in place and becomes its
+//    event at once (`wholeMessage`).
 //
 // 3. Fragmented messages accumulate across frames; control frames may arrive between fragments
 //    (Autobahn 5.x) and are returned at once, leaving the message in progress untouched.
@@ -144,6 +146,11 @@ public struct WebSocketParser: Sendable {
         while true {
             if frame == nil {
                 guard let header = try parseHeader() else { return nil }
+                if header.fin, header.opcode == .text || header.opcode == .binary, !messageCompressed,
+                    header.remaining <= buffer.count - readIndex
+                {
+                    return try wholeMessage(header)
+                }
                 frame = header
             }
             try consumePayload()
@@ -248,6 +255,30 @@ public struct WebSocketParser: Sendable {
             let valid = message.withUnsafeBytes { utf8.validate(UnsafeRawBufferPointer(rebasing: $0[start...])) }
             guard valid else { throw .invalidUTF8 }
         }
+    }
+
+    /// A whole uncompressed message in one frame, all of it in the buffer (the common case):
+    /// unmasked in place and made into the event without the message buffer in between, so a
+    /// small text message costs one allocation (its `String`) instead of three.
+    private mutating func wholeMessage(_ header: FrameHeader) throws(WebSocketError) -> WebSocketEvent {
+        let start = readIndex
+        let end = readIndex + header.remaining
+        readIndex = end
+        messageOpcode = nil
+        if let key = header.maskKey {
+            buffer.withUnsafeMutableBytes {
+                applyWebSocketMask(key, phase: 0, to: UnsafeMutableRawBufferPointer(rebasing: $0[start..<end]))
+            }
+        }
+        if header.opcode == .binary { return .binary(Array(buffer[start..<end])) }
+        let text: String? = buffer.withUnsafeBytes {
+            let bytes = UnsafeRawBufferPointer(rebasing: $0[start..<end])
+            var validator = UTF8Validator()
+            guard validator.validate(bytes), validator.isComplete else { return nil }
+            return String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+        }
+        guard let text else { throw .invalidUTF8 }
+        return .text(text)
     }
 
     private mutating func finishControl(_ opcode: WebSocketOpcode) throws(WebSocketError) -> WebSocketEvent {

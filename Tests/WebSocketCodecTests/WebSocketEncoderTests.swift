@@ -14,6 +14,27 @@ struct WebSocketEncoderTests {
         #expect(try encoder.close(code: nil) == [0x88, 0x00])
     }
 
+    @Test("frames written into a reused buffer are the frames, and the bytes past them are left alone")
+    func intoReusedBuffer() {
+        for role in [WebSocketRole.server, .client] {
+            var plain = WebSocketEncoder(role: role, masks: WebSocketMaskGenerator(seed: 7))
+            var reusing = WebSocketEncoder(role: role, masks: WebSocketMaskGenerator(seed: 7))
+            var buffer: [UInt8] = []
+            for length in [64, 3, 300, 70_000, 5] {
+                let text = String(repeating: "é", count: length / 2) + String(repeating: "a", count: length % 2)
+                let expected = plain.text(text)
+                let before = buffer
+                let written = reusing.text(text, into: &buffer)
+                #expect(Array(buffer[..<written]) == expected)
+                if before.count >= written { #expect(buffer[written...] == before[written...]) }
+                let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0) }
+                let binary = plain.binary(bytes)
+                let binaryWritten = reusing.binary(bytes, into: &buffer)
+                #expect(Array(buffer[..<binaryWritten]) == binary)
+            }
+        }
+    }
+
     @Test("control payloads over 125 bytes and unsendable codes are refused")
     func refusals() {
         var encoder = WebSocketEncoder(role: .server)

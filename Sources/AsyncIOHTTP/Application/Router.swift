@@ -32,11 +32,14 @@ public final class Router: RouteAdding {
         case notFound
     }
 
+    // The properties below are `@exclusivity(unchecked)`: the object lives on its loop's thread and
+    // no access to them overlaps another, so the dynamic check (a runtime call per access, several
+    // per request) buys nothing.
     /// Routes without parameters by their path.
-    private var plain: [String: [Route]] = [:]
+    @exclusivity(unchecked) private var plain: [String: [Route]] = [:]
     /// Routes with parameters, in the order they were added.
-    private var dynamic: [Route] = []
-    var isFrozen = false
+    @exclusivity(unchecked) private var dynamic: [Route] = []
+    @exclusivity(unchecked) var isFrozen = false
 
     init() {}
 
@@ -67,14 +70,32 @@ public final class Router: RouteAdding {
 
     // MARK: - Resolving
 
+    /// The handler for `request`, its `matchInfo` set; for no route, one that throws `404`, or
+    /// `405` with the allowed methods.
+    func route(for request: Request) -> Handler {
+        switch resolve(request.method, path: request.routingPath) {
+        case .found(let handler, let parameters):
+            if !parameters.isEmpty { request.matchInfo = parameters }
+            return handler
+        case .methodNotAllowed(let allowed):
+            return { _ in throw HTTPError.methodNotAllowed(allowed: allowed) }
+        case .notFound:
+            return Self.notFound(_:)
+        }
+    }
+
+    /// The handler of a path no route matches.
+    static func notFound(_ request: Request) async throws -> StreamResponse { throw HTTPError.notFound() }
+
     /// The route for `method` and `path` (the request-target's path, no query).
-    func resolve(_ method: HTTPRequest.Method, path: Substring) -> Resolution {
+    func resolve(_ method: HTTPRequest.Method, path fullPath: String) -> Resolution {
         var allowed: [HTTPRequest.Method] = []
-        if let routes = plain[String(path)] {
+        if let routes = plain[fullPath] {
             if let handler = Self.pick(method, in: routes, allowed: &allowed) {
                 return .found(handler, parameters: [:])
             }
         }
+        let path = fullPath[...]
         for route in dynamic {
             guard let parameters = route.pattern.match(path) else { continue }
             if let handler = Self.pick(method, in: CollectionOfOne(route), allowed: &allowed) {

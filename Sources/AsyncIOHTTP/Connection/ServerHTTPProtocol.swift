@@ -71,9 +71,9 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     /// What the connection shares with the others of its server: configuration and loggers.
     let context: HTTPServerContext
     /// The socket transport, from `connectionMade` until `connectionLost`.
-    public private(set) var socketTransport: (any Transport)?
+    @exclusivity(unchecked) public private(set) var socketTransport: (any Transport)?
     /// The loop the connection runs on (set in `connectionMade`).
-    var eventLoop: EventLoop?
+    @exclusivity(unchecked) var eventLoop: EventLoop?
     @exclusivity(unchecked) var parser: RequestParser
     @exclusivity(unchecked) var machine: HTTPConnectionStateMachine
 
@@ -83,31 +83,31 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     /// The response being written, for the exchange being handled.
     @exclusivity(unchecked) var response = ResponseState()
     /// Numbers exchanges, so that a `Response` kept past its exchange cannot write into a later one.
-    var exchangeNumber = 0
+    @exclusivity(unchecked) var exchangeNumber = 0
 
     @exclusivity(unchecked) private var pending: PendingRequest?
     /// The body the parser is feeding (the current request's, while it is still arriving).
     @exclusivity(unchecked) private var feedingBody: RequestBody?
     /// A finished empty body, shared by the requests of this connection that have none.
-    private var emptyBody: RequestBody?
-    private var handlerTask: LoopTask<Void>?
+    @exclusivity(unchecked) private var emptyBody: RequestBody?
+    @exclusivity(unchecked) private var handlerTask: LoopTask<Void>?
     /// Where the handler task parks between requests (made in `connectionMade`).
-    private var requestWait: WaitPoint?
-    private var releaseRequested = false
+    @exclusivity(unchecked) private var requestWait: WaitPoint?
+    @exclusivity(unchecked) private var releaseRequested = false
     /// The handler waits for the transport to resume writing.
-    var drainWait: WaitPoint?
-    var writingPaused = false
-    private var reading = true
+    @exclusivity(unchecked) var drainWait: WaitPoint?
+    @exclusivity(unchecked) var writingPaused = false
+    @exclusivity(unchecked) private var reading = true
     /// The connection is being closed: by us after the last response, or lingering.
-    private(set) var closing = false
-    private var lingering = false
-    private var timer: Handle?
-    private var timerDeadline: LoopInstant?
+    @exclusivity(unchecked) private(set) var closing = false
+    @exclusivity(unchecked) private var lingering = false
+    @exclusivity(unchecked) private var timer: Handle?
+    @exclusivity(unchecked) private var timerDeadline: LoopInstant?
     /// The server that tracks this connection for graceful shutdown, if any.
     weak var server: HTTPServer?
     /// The protocol that took the connection over after a `101` (a WebSocket): it gets every
     /// transport event from then on (see ServerHTTPProtocol+Upgrade.swift).
-    var upgraded: (any UpgradedConnection)?
+    @exclusivity(unchecked) var upgraded: (any UpgradedConnection)?
 
     /// Creates a connection protocol with `configuration`; `logger` receives handler errors.
     public init(configuration: HTTPServerConfiguration = .init(), logger: Logger? = nil) {

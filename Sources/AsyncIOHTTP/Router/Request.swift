@@ -16,16 +16,21 @@ public final class Request {
     public let body: RequestBody
     let connection: ServerHTTPProtocol
     let exchangeNumber: Int
-    private var cachedHeaders: HTTPFields?
-    var cachedBytes: [UInt8]?
-    private var state: [String: Any] = [:]
+    // The properties below are `@exclusivity(unchecked)`: the object lives on its loop's thread and
+    // no access to them overlaps another, so the dynamic check (a runtime call per access, several
+    // per request) buys nothing.
+    @exclusivity(unchecked) private var cachedHeaders: HTTPFields?
+    @exclusivity(unchecked) var cachedBytes: [UInt8]?
+    @usableFromInline @exclusivity(unchecked) var state = StateStorage()
 
     /// The application that routed the request (nil on a plain ``HTTPServer`` handler).
     /// Mirrors `request.app`.
-    public internal(set) var app: Application?
+    @exclusivity(unchecked) public internal(set) var app: Application?
     /// The path parameters of the route, percent-decoded: `/users/{id}` gives `matchInfo["id"]`.
     /// Mirrors `request.match_info`.
-    public internal(set) var matchInfo: [String: String] = [:]
+    @exclusivity(unchecked) public internal(set) var matchInfo: [String: String] = [:]
+    /// The route's handler, for the innermost middleware to call.
+    @exclusivity(unchecked) var route: Handler?
 
     init(message: RawRequestMessage, body: RequestBody, connection: ServerHTTPProtocol) {
         self.message = message
@@ -77,9 +82,19 @@ public final class Request {
 
     /// The request's state under `key`, for middlewares to pass values to handlers.
     /// Mirrors `request[key]`.
+    @inlinable
     public subscript<Value>(key: AppKey<Value>) -> Value? {
-        get { state[key.storageKey] as? Value }
-        set { state[key.storageKey] = newValue }
+        get { state[key] }
+        set { state[key] = newValue }
+    }
+
+    /// ``pathWithoutQuery`` as a `String`, made from the target's bytes in the usual case of an
+    /// origin-form target (`/path?query`): what the router looks up.
+    var routingPath: String {
+        let target = message.pathBytes
+        guard target.first == UInt8(ascii: "/") else { return String(pathWithoutQuery) }
+        let end = target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
+        return String(decoding: target[..<end], as: UTF8.self)
     }
 
     /// The request-target's path, without the query and undecoded; `/` for `*` and absolute forms

@@ -13,7 +13,7 @@ import HTTPTypes
 /// charset=…)` and `web.json_response`.
 public final class Response: StreamResponse {
     /// The body, sent at `writeEOF` (after whatever was written). Mirrors `body`.
-    public var body: [UInt8]
+    @exclusivity(unchecked) public var body: [UInt8]
     /// Made by the talk's initializer: the body is streamed, its length unknown.
     private let streamed: Bool
 

@@ -42,31 +42,34 @@ public enum ResponseError: Error, Sendable, Equatable, CustomStringConvertible {
 /// (as in aiohttp 3; the talk's aiohttp 0.x wrote synchronously); field names are checked
 /// (`addHeader` throws for a name that is not a token).
 open class StreamResponse {
+    // The properties below are `@exclusivity(unchecked)`: the object lives on its loop's thread and
+    // no access to them overlaps another, so the dynamic check (a runtime call per access, several
+    // per request) buys nothing.
     /// The status code and reason phrase.
-    public var status: HTTPResponse.Status
+    @exclusivity(unchecked) public var status: HTTPResponse.Status
     /// The header fields (besides those the server adds: `Date`, `Server`, framing, `Connection`).
-    public var headers: HTTPFields
+    @exclusivity(unchecked) public var headers: HTTPFields
     /// The media type, e.g. `text/plain`; sent as `Content-Type` (with `charset`) unless the fields
     /// have one. Mirrors `content_type`.
-    public var contentType: String?
+    @exclusivity(unchecked) public var contentType: String?
     /// The charset added to `contentType`. Mirrors `charset`.
-    public var charset: String?
+    @exclusivity(unchecked) public var charset: String?
     /// The body's length, if known in advance: sent as `Content-Length`. Mirrors `content_length`.
-    public var contentLength: Int?
+    @exclusivity(unchecked) public var contentLength: Int?
     /// Whether the body is sent chunked (`enableChunkedEncoding()`). Mirrors `chunked`.
-    public private(set) var chunked = false
+    @exclusivity(unchecked) public private(set) var chunked = false
     /// False closes the connection after this response. Mirrors `keep_alive` / `force_close()`.
-    public var keepAlive: Bool?
+    @exclusivity(unchecked) public var keepAlive: Bool?
     /// Cookies to set, sent as `Set-Cookie` fields.
-    public var cookies: [String: ResponseCookie] = [:]
+    @exclusivity(unchecked) public var cookies: [String: ResponseCookie] = [:]
 
     /// The head went out (or is queued): status and fields are fixed. Mirrors `prepared`.
-    public internal(set) var isPrepared = false
+    @exclusivity(unchecked) public internal(set) var isPrepared = false
     /// `writeEOF` was called. Mirrors the `_eof_sent` state.
-    public internal(set) var isFinished = false
+    @exclusivity(unchecked) public internal(set) var isFinished = false
 
-    var connection: ServerHTTPProtocol?
-    var exchangeNumber = 0
+    @exclusivity(unchecked) var connection: ServerHTTPProtocol?
+    @exclusivity(unchecked) var exchangeNumber = 0
 
     /// Creates a response that is not sent yet.
     public init(status: HTTPResponse.Status = .ok, reason: String? = nil, headers: HTTPFields = [:]) {
@@ -187,6 +190,13 @@ open class StreamResponse {
     /// data.count`. Mirrors `write_eof(data=b'')`.
     public func writeEOF(_ data: [UInt8] = []) async throws {
         guard !isFinished else { return }
+        let connection = try end(with: data)
+        if connection.writingPaused { try await connection.waitForDrain() }
+    }
+
+    /// `writeEOF` up to its wait for the client: commits the head if needed, frames the rest of the
+    /// body, ends the response and flushes.
+    func end(with data: [UInt8]) throws -> ServerHTTPProtocol {
         let connection = try checkWritable()
         let body = finalBody
         if !isPrepared { try commit(finalBodyCount: body.count + data.count) }
@@ -196,7 +206,7 @@ open class StreamResponse {
         isFinished = true
         // A pipelined request that waits will be answered in the same write as this response.
         if !connection.parser.hasPendingBytes { connection.flush() }
-        if connection.writingPaused { try await connection.waitForDrain() }
+        return connection
     }
 
     /// Ends the body with `text` (UTF-8); see ``writeEOF(_:)-([UInt8])``.
@@ -232,8 +242,10 @@ open class StreamResponse {
         guard connection.response.number == exchangeNumber else { throw .exchangeOver }
         guard !connection.response.committed else { throw .headersAlreadySent }
         var fields = headers
-        for cookie in cookies.values.sorted(by: { $0.name < $1.name }) {
-            fields.append(HTTPField(name: .setCookie, value: cookie.headerValue))
+        if !cookies.isEmpty {
+            for cookie in cookies.values.sorted(by: { $0.name < $1.name }) {
+                fields.append(HTTPField(name: .setCookie, value: cookie.headerValue))
+            }
         }
         var type = contentType
         if let charset, let base = type { type = "\(base); charset=\(charset)" }

@@ -62,7 +62,7 @@ public final class HTTPServer {
     ) async throws -> HTTPServer {
         let context = HTTPServerContext(configuration: configuration, logger: logger, accessLog: accessLog)
         return try await start(host: host, port: port, backlog: backlog, reusePort: reusePort, tls: tls, loop: loop) {
-            RequestHandler(context: context, handler: handler)
+            RequestHandler(context: context, pipeline: .handler(handler))
         }
     }
 

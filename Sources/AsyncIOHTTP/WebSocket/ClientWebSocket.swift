@@ -9,7 +9,7 @@ import WebSocketCodec
 /// The message API is ``WebSocketResponse``'s: ``receive(timeout:)`` or `for try await`,
 /// ``send(text:)``, ``send(_:)``, ``ping(_:)``, ``close(code:reason:)``. Every frame is masked with
 /// a fresh key from a fast generator seeded from the system's random source.
-public final class ClientWebSocket: AsyncSequence {
+public final class ClientWebSocket: AsyncSequence, WebSocketMessageSource {
 
     let channel: WebSocketChannel
     /// The subprotocol the server chose, if any. Mirrors `protocol`.
@@ -64,7 +64,7 @@ public final class ClientWebSocket: AsyncSequence {
 
     /// Iterates text and binary messages; ends when the connection closes.
     public func makeAsyncIterator() -> WebSocketMessageIterator {
-        WebSocketMessageIterator { [self] in try await receive() }
+        WebSocketMessageIterator(source: self)
     }
 }
 

@@ -52,7 +52,11 @@ final class WebSocketChannel {
     private var drained: Event?
     private var writingPaused = false
     private var readingPaused = false
+    /// `pump` stopped because the inbox was full, with events perhaps left in the parser.
+    private var pumpStalled = false
     private var lost = false
+    /// The frame being written: reused, so a small message allocates no frame of its own.
+    private var frameBuffer: [UInt8] = []
 
     /// The close code: the peer's (1005 if its close frame had none), ours, or 1006 when lost.
     private(set) var closeCode: WebSocketCloseCode?
@@ -123,8 +127,20 @@ final class WebSocketChannel {
     // MARK: - Input
 
     /// Pulls parser events while the inbox has room (while closing: until the peer's close).
+    ///
+    /// Written for few accesses to the channel's stored properties: each one is checked for
+    /// exclusivity at run time (class properties), and a 64-byte echo spent more on those checks
+    /// than on parsing its frame.
     private func pump() {
-        while state == .closing || inbox.count < options.maxQueuedMessages, !parser.isClosed {
+        let limit = options.maxQueuedMessages
+        var queued = inbox.count
+        var stalled = false
+        while true {
+            let closing = state == .closing
+            if !closing && queued >= limit {
+                stalled = true
+                break
+            }
             let event: WebSocketEvent
             do {
                 guard let next = try parser.next() else { break }
@@ -135,20 +151,28 @@ final class WebSocketChannel {
             }
             switch event {
             case .text(let text):
-                if state == .open { inbox.append(.text(text)) }
+                if !closing {
+                    inbox.append(.text(text))
+                    queued += 1
+                }
             case .binary(let bytes):
-                if state == .open { inbox.append(.binary(bytes)) }
+                if !closing {
+                    inbox.append(.binary(bytes))
+                    queued += 1
+                }
             case .ping(let payload):
-                if state == .open, let pong = try? encoder.pong(payload) { try? transport.write(pong) }
+                if !closing, let pong = try? encoder.pong(payload) { try? transport.write(pong) }
             case .pong:
                 pongTimer?.cancel()
                 pongTimer = nil
             case .close(let code, let reason):
                 peerClosed(code: code, reason: reason)
+                queued = inbox.count
             }
         }
-        if !inbox.isEmpty { receiveWait.wake() }
-        updateReading()
+        pumpStalled = stalled
+        if queued > 0 { receiveWait.wake() }
+        updateReading(queued: queued)
     }
 
     private func peerClosed(code: WebSocketCloseCode?, reason: String) {
@@ -175,8 +199,8 @@ final class WebSocketChannel {
         wakeAll()
     }
 
-    private func updateReading() {
-        let want = state == .closing || inbox.count < options.maxQueuedMessages
+    private func updateReading(queued: Int? = nil) {
+        let want = state == .closing || (queued ?? inbox.count) < options.maxQueuedMessages
         guard want == readingPaused, !lost, !transport.isClosing else { return }
         readingPaused = !want
         if want { transport.resumeReading() } else { transport.pauseReading() }
@@ -191,7 +215,9 @@ final class WebSocketChannel {
         while true {
             if let message = inbox.popFirst() {
                 if case .close = message { finished = true }
-                pump()
+                // Parsing stopped at a full inbox: there is room again. (Otherwise every event
+                // the parser holds is queued already, and pumping would find nothing.)
+                if pumpStalled || readingPaused { pump() }
                 return message
             }
             if let failure {
@@ -220,12 +246,13 @@ final class WebSocketChannel {
         } catch {
             throw WebSocketConnectionError.closed
         }
-        try await drain()
+        if writingPaused || lost { try await drain() }
     }
 
     func sendText(_ text: String) async throws {
-        guard state == .open else { throw WebSocketConnectionError.closed }
-        try await send(encoder.text(text))
+        guard state == .open, !lost else { throw WebSocketConnectionError.closed }
+        try writeFrame(encoder.text(text, into: &frameBuffer))
+        if writingPaused || lost { try await drain() }
     }
 
     /// Writes messages without waiting, in one write: what the kernel does not take waits in the
@@ -255,8 +282,20 @@ final class WebSocketChannel {
     var bufferedAmount: Int { lost ? 0 : transport.writeBufferSize }
 
     func sendBinary(_ bytes: some Collection<UInt8>) async throws {
-        guard state == .open else { throw WebSocketConnectionError.closed }
-        try await send(encoder.binary(bytes))
+        guard state == .open, !lost else { throw WebSocketConnectionError.closed }
+        try writeFrame(encoder.binary(bytes, into: &frameBuffer))
+        if writingPaused || lost { try await drain() }
+    }
+
+    /// Writes the first `length` bytes of `frameBuffer`. A buffer grown past 4 KiB for a large
+    /// message is let go, so an idle connection keeps a small one.
+    private func writeFrame(_ length: Int) throws {
+        do {
+            try frameBuffer.withUnsafeBytes { try transport.write(UnsafeRawBufferPointer(rebasing: $0[..<length])) }
+        } catch {
+            throw WebSocketConnectionError.closed
+        }
+        if length > 4096 { frameBuffer = [] }
     }
 
     func ping(_ payload: [UInt8]) async throws {

@@ -29,7 +29,7 @@ import WebSocketCodec
 /// value; compression is off by default; a protocol error is thrown by `receive` (after its close
 /// code was sent) instead of returned as an `ERROR` message; `send(text:)` / `send(_:)` for
 /// `send_str` / `send_bytes`.
-public final class WebSocketResponse: StreamResponse, AsyncSequence {
+public final class WebSocketResponse: StreamResponse, AsyncSequence, WebSocketMessageSource {
 
     /// How this WebSocket behaves.
     public let options: WebSocketOptions
@@ -179,6 +179,6 @@ public final class WebSocketResponse: StreamResponse, AsyncSequence {
 
     /// Iterates text and binary messages; ends when the connection closes. Mirrors `async for msg in ws`.
     public func makeAsyncIterator() -> WebSocketMessageIterator {
-        WebSocketMessageIterator { [self] in try await receive() }
+        WebSocketMessageIterator(source: self)
     }
 }

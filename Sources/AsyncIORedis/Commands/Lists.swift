@@ -20,8 +20,10 @@ extension Command where Value == Int {
         Self(keyed("RPUSH", key, values))
     }
     /// `LLEN key`.
+    @inlinable
     public static func llen(_ key: some RESPCommandArgument) -> Self { Self("LLEN", key) }
     /// `LREM key count value`: how many were removed.
+    @inlinable
     public static func lrem(_ key: some RESPCommandArgument, count: Int, _ value: some RESPCommandArgument) -> Self {
         Self("LREM", key, count, value)
     }
@@ -44,12 +46,16 @@ extension Command where Value == Int {
 
 extension Command where Value == String? {
     /// `LPOP key`.
+    @inlinable
     public static func lpop(_ key: some RESPCommandArgument) -> Self { Self("LPOP", key) }
     /// `RPOP key`.
+    @inlinable
     public static func rpop(_ key: some RESPCommandArgument) -> Self { Self("RPOP", key) }
     /// `LINDEX key index`.
+    @inlinable
     public static func lindex(_ key: some RESPCommandArgument, _ index: Int) -> Self { Self("LINDEX", key, index) }
     /// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT`.
+    @inlinable
     public static func lmove(
         _ source: some RESPCommandArgument,
         _ destination: some RESPCommandArgument,
@@ -68,6 +74,7 @@ extension Command where Value == String? {
 
 extension Command where Value == [String] {
     /// `LRANGE key start stop`.
+    @inlinable
     public static func lrange(_ key: some RESPCommandArgument, _ start: Int, _ stop: Int) -> Self {
         Self("LRANGE", key, start, stop)
     }
@@ -75,10 +82,12 @@ extension Command where Value == [String] {
 
 extension Command where Value == String {
     /// `LSET key index value`.
+    @inlinable
     public static func lset(_ key: some RESPCommandArgument, _ index: Int, _ value: some RESPCommandArgument) -> Self {
         Self("LSET", key, index, value)
     }
     /// `LTRIM key start stop`.
+    @inlinable
     public static func ltrim(_ key: some RESPCommandArgument, _ start: Int, _ stop: Int) -> Self {
         Self("LTRIM", key, start, stop)
     }
@@ -102,41 +111,52 @@ extension Command where Value == (key: String, value: String)? {
 extension RedisClient {
     /// `LPUSH key value …`.
     @discardableResult
+    @inlinable
     public func lpush<V: RESPCommandArgument>(_ key: some RESPCommandArgument, _ values: [V]) async throws -> Int {
         try await run(.lpush(key, values))
     }
     /// `RPUSH key value …`.
     @discardableResult
+    @inlinable
     public func rpush<V: RESPCommandArgument>(_ key: some RESPCommandArgument, _ values: [V]) async throws -> Int {
         try await run(.rpush(key, values))
     }
     /// `LPOP key`.
+    @inlinable
     public func lpop(_ key: some RESPCommandArgument) async throws -> String? { try await run(.lpop(key)) }
     /// `RPOP key`.
+    @inlinable
     public func rpop(_ key: some RESPCommandArgument) async throws -> String? { try await run(.rpop(key)) }
     /// `LLEN key`.
+    @inlinable
     public func llen(_ key: some RESPCommandArgument) async throws -> Int { try await run(.llen(key)) }
     /// `LRANGE key start stop`.
+    @inlinable
     public func lrange(_ key: some RESPCommandArgument, _ start: Int, _ stop: Int) async throws -> [String] {
         try await run(.lrange(key, start, stop))
     }
     /// `LINDEX key index`.
+    @inlinable
     public func lindex(_ key: some RESPCommandArgument, _ index: Int) async throws -> String? {
         try await run(.lindex(key, index))
     }
     /// `LSET key index value`.
+    @inlinable
     public func lset(_ key: some RESPCommandArgument, _ index: Int, _ value: some RESPCommandArgument) async throws {
         _ = try await run(.lset(key, index, value))
     }
     /// `LTRIM key start stop`.
+    @inlinable
     public func ltrim(_ key: some RESPCommandArgument, _ start: Int, _ stop: Int) async throws {
         _ = try await run(.ltrim(key, start, stop))
     }
     /// `LREM key count value`.
     @discardableResult
+    @inlinable
     public func lrem(_ key: some RESPCommandArgument, count: Int, _ value: some RESPCommandArgument) async throws -> Int
     { try await run(.lrem(key, count: count, value)) }
     /// `LMOVE source destination from to`.
+    @inlinable
     public func lmove(
         _ source: some RESPCommandArgument,
         _ destination: some RESPCommandArgument,
@@ -144,6 +164,7 @@ extension RedisClient {
         to: ListEnd
     ) async throws -> String? { try await run(.lmove(source, destination, from: from, to: to)) }
     /// `BLMOVE source destination from to timeout`; cancelling it closes the connection.
+    @inlinable
     public func blmove(
         _ source: some RESPCommandArgument,
         _ destination: some RESPCommandArgument,
@@ -152,10 +173,12 @@ extension RedisClient {
         timeout: Duration
     ) async throws -> String? { try await run(.blmove(source, destination, from: from, to: to, timeout: timeout)) }
     /// `BLPOP key … timeout`; cancelling it closes the connection.
+    @inlinable
     public func blpop(_ keys: [String], timeout: Duration) async throws -> (key: String, value: String)? {
         try await run(.blpop(keys, timeout: timeout))
     }
     /// `BRPOP key … timeout`; cancelling it closes the connection.
+    @inlinable
     public func brpop(_ keys: [String], timeout: Duration) async throws -> (key: String, value: String)? {
         try await run(.brpop(keys, timeout: timeout))
     }

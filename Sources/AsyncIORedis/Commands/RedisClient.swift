@@ -21,7 +21,7 @@ public enum SetCondition: Sendable, Hashable {
 
 extension Duration {
     /// Whole milliseconds (rounded down), for `PX`, `PEXPIRE` and blocking timeouts.
-    var redisMilliseconds: Int64 {
+    @usableFromInline var redisMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
@@ -31,9 +31,9 @@ extension Duration {
 }
 
 /// Decoders shared by several families.
-enum Decode {
+@usableFromInline enum Decode {
     /// `+OK` or a null (a `SET NX` that did nothing).
-    static func okOrNull(_ reply: RESPValue) throws -> Bool {
+    @usableFromInline static func okOrNull(_ reply: RESPValue) throws -> Bool {
         if reply.withoutAttributes.isNull { return false }
         guard case .simpleString = reply.withoutAttributes else { throw RedisError.unexpectedReply(reply) }
         return true

@@ -53,14 +53,17 @@ extension RedisClient {
         }
     }
     /// `EVAL`.
+    @inlinable
     public func eval(_ source: String, keys: [String] = [], arguments: [String] = []) async throws -> RESPValue {
         try await run(.eval(source, keys: keys, arguments: arguments))
     }
     /// `EVALSHA`.
+    @inlinable
     public func evalsha(_ sha1: String, keys: [String] = [], arguments: [String] = []) async throws -> RESPValue {
         try await run(.evalsha(sha1, keys: keys, arguments: arguments))
     }
     /// `SCRIPT LOAD source`: the SHA1.
+    @inlinable
     public func scriptLoad(_ source: String) async throws -> String { try await run(Command("SCRIPT", "LOAD", source)) }
 }
 

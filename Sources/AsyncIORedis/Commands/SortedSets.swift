@@ -47,12 +47,15 @@ extension Command where Value == Int {
         Self(keyed("ZREM", key, members))
     }
     /// `ZCARD key`.
+    @inlinable
     public static func zcard(_ key: some RESPCommandArgument) -> Self { Self("ZCARD", key) }
     /// `ZCOUNT key min max` (`-inf`, `+inf`, `(1` for exclusive).
+    @inlinable
     public static func zcount(_ key: some RESPCommandArgument, min: String, max: String) -> Self {
         Self("ZCOUNT", key, min, max)
     }
     /// `ZREMRANGEBYSCORE key min max`.
+    @inlinable
     public static func zremrangebyscore(_ key: some RESPCommandArgument, min: String, max: String) -> Self {
         Self("ZREMRANGEBYSCORE", key, min, max)
     }
@@ -60,6 +63,7 @@ extension Command where Value == Int {
 
 extension Command where Value == Double? {
     /// `ZSCORE key member`.
+    @inlinable
     public static func zscore(_ key: some RESPCommandArgument, _ member: some RESPCommandArgument) -> Self {
         Self("ZSCORE", key, member)
     }
@@ -67,6 +71,7 @@ extension Command where Value == Double? {
 
 extension Command where Value == Double {
     /// `ZINCRBY key increment member`: the new score.
+    @inlinable
     public static func zincrby(
         _ key: some RESPCommandArgument,
         _ increment: Double,
@@ -78,10 +83,12 @@ extension Command where Value == Double {
 
 extension Command where Value == Int? {
     /// `ZRANK key member`: its 0-based rank by ascending score.
+    @inlinable
     public static func zrank(_ key: some RESPCommandArgument, _ member: some RESPCommandArgument) -> Self {
         Self("ZRANK", key, member)
     }
     /// `ZREVRANK key member`.
+    @inlinable
     public static func zrevrank(_ key: some RESPCommandArgument, _ member: some RESPCommandArgument) -> Self {
         Self("ZREVRANK", key, member)
     }
@@ -132,31 +139,38 @@ extension Command where Value == [ScoredMember] {
 extension RedisClient {
     /// `ZADD key score member …`.
     @discardableResult
+    @inlinable
     public func zadd(_ key: some RESPCommandArgument, _ members: [ScoredMember]) async throws -> Int {
         try await run(.zadd(key, members))
     }
     /// `ZADD key score member`.
     @discardableResult
+    @inlinable
     public func zadd(_ key: some RESPCommandArgument, _ member: String, score: Double) async throws -> Int {
         try await run(.zadd(key, [ScoredMember(member, score: score)]))
     }
     /// `ZREM key member …`.
     @discardableResult
+    @inlinable
     public func zrem(_ key: some RESPCommandArgument, _ members: [String]) async throws -> Int {
         try await run(.zrem(key, members))
     }
     /// `ZCARD key`.
+    @inlinable
     public func zcard(_ key: some RESPCommandArgument) async throws -> Int { try await run(.zcard(key)) }
     /// `ZCOUNT key min max`.
+    @inlinable
     public func zcount(_ key: some RESPCommandArgument, min: String, max: String) async throws -> Int {
         try await run(.zcount(key, min: min, max: max))
     }
     /// `ZSCORE key member`.
+    @inlinable
     public func zscore(_ key: some RESPCommandArgument, _ member: some RESPCommandArgument) async throws -> Double? {
         try await run(.zscore(key, member))
     }
     /// `ZINCRBY key increment member`.
     @discardableResult
+    @inlinable
     public func zincrby(
         _ key: some RESPCommandArgument,
         _ increment: Double,
@@ -165,14 +179,17 @@ extension RedisClient {
         async throws -> Double
     { try await run(.zincrby(key, increment, member)) }
     /// `ZRANK key member`.
+    @inlinable
     public func zrank(_ key: some RESPCommandArgument, _ member: some RESPCommandArgument) async throws -> Int? {
         try await run(.zrank(key, member))
     }
     /// `ZREVRANK key member`.
+    @inlinable
     public func zrevrank(_ key: some RESPCommandArgument, _ member: some RESPCommandArgument) async throws -> Int? {
         try await run(.zrevrank(key, member))
     }
     /// `ZRANGE key start stop [REV]`.
+    @inlinable
     public func zrange(
         _ key: some RESPCommandArgument,
         _ start: Int,
@@ -182,6 +199,7 @@ extension RedisClient {
         -> [String]
     { try await run(.zrange(key, start, stop, reverse: reverse)) }
     /// `ZRANGE key start stop [REV] WITHSCORES`.
+    @inlinable
     public func zrangeWithScores(
         _ key: some RESPCommandArgument,
         _ start: Int,
@@ -191,6 +209,7 @@ extension RedisClient {
         async throws -> [ScoredMember]
     { try await run(.zrangeWithScores(key, start, stop, reverse: reverse)) }
     /// `ZRANGE key min max BYSCORE [LIMIT offset count]`.
+    @inlinable
     public func zrangebyscore(
         _ key: some RESPCommandArgument,
         min: String,
@@ -198,15 +217,18 @@ extension RedisClient {
         limit: (offset: Int, count: Int)? = nil
     ) async throws -> [String] { try await run(.zrangebyscore(key, min: min, max: max, limit: limit)) }
     /// `ZPOPMIN key count`.
+    @inlinable
     public func zpopmin(_ key: some RESPCommandArgument, count: Int = 1) async throws -> [ScoredMember] {
         try await run(.zpopmin(key, count: count))
     }
     /// `ZPOPMAX key count`.
+    @inlinable
     public func zpopmax(_ key: some RESPCommandArgument, count: Int = 1) async throws -> [ScoredMember] {
         try await run(.zpopmax(key, count: count))
     }
     /// `ZREMRANGEBYSCORE key min max`.
     @discardableResult
+    @inlinable
     public func zremrangebyscore(_ key: some RESPCommandArgument, min: String, max: String) async throws -> Int {
         try await run(.zremrangebyscore(key, min: min, max: max))
     }

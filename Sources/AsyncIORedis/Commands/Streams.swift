@@ -207,6 +207,7 @@ extension Command where Value == [StreamRead] {
 
 extension Command where Value == Int {
     /// `XLEN key`.
+    @inlinable
     public static func xlen(_ key: some RESPCommandArgument) -> Self { Self("XLEN", key) }
     /// `XACK key group id …`: how many were acknowledged.
     public static func xack(_ key: some RESPCommandArgument, group: String, _ ids: [String]) -> Self {
@@ -228,6 +229,7 @@ extension Command where Value == Int {
         return Self(writer)
     }
     /// `XGROUP DESTROY key group`: 1 if it existed.
+    @inlinable
     public static func xgroupDestroy(_ key: some RESPCommandArgument, group: String) -> Self {
         Self("XGROUP", "DESTROY", key, group)
     }
@@ -263,6 +265,7 @@ extension RedisClient {
         return id
     }
     /// `XRANGE key start end [COUNT n]`.
+    @inlinable
     public func xrange(
         _ key: some RESPCommandArgument,
         _ start: String = "-",
@@ -272,6 +275,7 @@ extension RedisClient {
         async throws -> [StreamEntry]
     { try await run(.xrange(key, start, end, count: count)) }
     /// `XREVRANGE key end start [COUNT n]`.
+    @inlinable
     public func xrevrange(
         _ key: some RESPCommandArgument,
         _ end: String = "+",
@@ -281,8 +285,10 @@ extension RedisClient {
         async throws -> [StreamEntry]
     { try await run(.xrevrange(key, end, start, count: count)) }
     /// `XLEN key`.
+    @inlinable
     public func xlen(_ key: some RESPCommandArgument) async throws -> Int { try await run(.xlen(key)) }
     /// `XREAD`; cancelling a blocking read closes the connection.
+    @inlinable
     public func xread(
         _ streams: [(key: String, id: String)],
         count: Int? = nil,
@@ -291,6 +297,7 @@ extension RedisClient {
         -> [StreamRead]
     { try await run(.xread(streams, count: count, block: block)) }
     /// `XREADGROUP`; cancelling a blocking read closes the connection.
+    @inlinable
     public func xreadgroup(
         group: String,
         consumer: String,
@@ -303,20 +310,24 @@ extension RedisClient {
     }
     /// `XACK key group id …`.
     @discardableResult
+    @inlinable
     public func xack(_ key: some RESPCommandArgument, group: String, _ ids: [String]) async throws -> Int {
         try await run(.xack(key, group: group, ids))
     }
     /// `XDEL key id …`.
     @discardableResult
+    @inlinable
     public func xdel(_ key: some RESPCommandArgument, _ ids: [String]) async throws -> Int {
         try await run(.xdel(key, ids))
     }
     /// `XTRIM key MAXLEN|MINID [~] n`.
     @discardableResult
+    @inlinable
     public func xtrim(_ key: some RESPCommandArgument, _ trim: StreamTrim) async throws -> Int {
         try await run(.xtrim(key, trim))
     }
     /// `XGROUP CREATE key group id [MKSTREAM]`.
+    @inlinable
     public func xgroupCreate(
         _ key: some RESPCommandArgument,
         group: String,
@@ -327,6 +338,7 @@ extension RedisClient {
     { _ = try await run(.xgroupCreate(key, group: group, id: id, makeStream: makeStream)) }
     /// `XGROUP DESTROY key group`.
     @discardableResult
+    @inlinable
     public func xgroupDestroy(_ key: some RESPCommandArgument, group: String) async throws -> Int {
         try await run(.xgroupDestroy(key, group: group))
     }
