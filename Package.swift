@@ -141,6 +141,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "HangingTasks",
+            dependencies: ["AsyncIO"],
+            path: "Examples/HangingTasks",
+            exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "EchoBench",
             dependencies: ["AsyncIO"],
             path: "Examples/EchoBench",

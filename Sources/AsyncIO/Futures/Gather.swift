@@ -49,7 +49,7 @@ extension Future: CombinedFuture {
 ///
 /// Mirrors asyncio's `_GatheringFuture`.
 final class GatheringFuture: Future<Void> {
-    private let children: [any CombinedFuture]
+    let children: [any CombinedFuture]
     private let returnExceptions: Bool
     private var finished = 0
     private var cancelRequested = false

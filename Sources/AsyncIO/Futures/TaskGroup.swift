@@ -92,6 +92,8 @@ public final class LoopTaskGroup {
     ///   - name: the task's name (default `Task-N`).
     ///   - eagerStart: run the child at once, up to its first suspension; nil leaves it to the
     ///     loop's task factory (without one: false).
+    ///   - fileID: where the task is made, shown in debug mode (leave the default).
+    ///   - line: the line where the task is made (leave the default).
     ///   - body: the child's work. It runs on the loop, isolated to it like the body creating it.
     /// - Returns: the task, e.g. to read its result after the group is done.
     /// - Throws: `AsyncIOError.invalidState` if the group has finished or is shutting down after
@@ -100,11 +102,13 @@ public final class LoopTaskGroup {
     public func createTask<Value>(
         name: String? = nil,
         eagerStart: Bool? = nil,
+        fileID: String = #fileID,
+        line: Int = #line,
         _ body: @escaping () async throws -> Value
     ) throws(AsyncIOError) -> LoopTask<Value> {
         if exiting && tasks.isEmpty { throw AsyncIOError.invalidState("LoopTaskGroup is finished") }
         if aborting { throw AsyncIOError.invalidState("LoopTaskGroup is shutting down") }
-        let task = loop.createTaskOnLoopThread(name: name, eagerStart: eagerStart, body)
+        let task = loop.createTaskOnLoopThread(name: name, eagerStart: eagerStart, fileID: fileID, line: line, body)
         created += 1
         tasks[ObjectIdentifier(task)] = (created, task)
         // Registered even if the task is already done, so its error is seen in order (gh-128550).
@@ -112,6 +116,17 @@ public final class LoopTaskGroup {
         // An eager child may have made the group abort before it joined `tasks` (gh-155418).
         if aborting && !task.isDone { task.cancel(message: nil) }
         return task
+    }
+
+    // MARK: - What the call graph reads (`CallGraph.swift`)
+
+    /// The task running the group's body.
+    var parentTask: AnyObject { parent }
+    /// The Future the parent waits on at the group's end, while it waits there.
+    var waiter: AnyObject? { onCompleted }
+    /// The pending children, in creation order.
+    var pendingChildren: [AnyObject] {
+        tasks.values.sorted { $0.number < $1.number }.map { $0.task as AnyObject }
     }
 
     /// Cancels every pending child, in creation order.
@@ -242,6 +257,13 @@ public func withLoopTaskGroup<Value>(_ body: (LoopTaskGroup) async throws -> Val
         throw AsyncIOError.loopState("LoopTaskGroup should be used inside a task")
     }
     let group = LoopTaskGroup(loop: loop, parent: parent)
+    // Open for the call graph until the scope ends; nested scopes close in reverse order.
+    loop.core.taskGroups.append(group)
+    defer {
+        if let index = loop.core.taskGroups.lastIndex(where: { $0 === group }) {
+            loop.core.taskGroups.remove(at: index)
+        }
+    }
     let outcome: Result<Value, any Error>
     do {
         outcome = .success(try await body(group))
@@ -261,12 +283,17 @@ extension EventLoop {
     nonisolated func createTaskOnLoopThread<Value>(
         name: String?,
         eagerStart: Bool? = nil,
+        fileID: String = #fileID,
+        line: Int = #line,
         _ body: @escaping () async throws -> Value
     ) -> LoopTask<Value> {
         // SAFETY: the caller runs on this loop's thread (it holds loop-bound, non-Sendable objects,
         // and `assumeIsolated` checks the thread), and `body` and the task are only used there.
         let body = UnsafeTransfer(body)
-        return assumeIsolated { loop in UnsafeTransfer(loop.createTask(name: name, eagerStart: eagerStart, body.value))
+        return assumeIsolated { loop in
+            UnsafeTransfer(
+                loop.createTask(name: name, eagerStart: eagerStart, fileID: fileID, line: line, body.value)
+            )
         }.value
     }
 }

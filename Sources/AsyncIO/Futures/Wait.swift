@@ -34,7 +34,7 @@ public func wait<Value>(
 ) async throws -> (done: [Future<Value>], pending: [Future<Value>]) {
     guard !futures.isEmpty else { throw AsyncIOError.invalidArgument("Set of Tasks/Futures is empty.") }
     let core = try loopForAwait().core
-    let waiter = Future<Void>(core: core)
+    let waiter = CombinatorFuture<Void>(core: core, combinator: "wait()", awaiting: futures)
     var counter = futures.count
     var timeoutHandle: Handle?
     if let timeout {
@@ -128,7 +128,7 @@ public func waitFor<Value>(
 ///
 /// Mirrors asyncio's `_cancel_and_wait`.
 private func cancelAndWait<Value>(_ future: Future<Value>) async throws {
-    let waiter = Future<Void>(core: future.core)
+    let waiter = CombinatorFuture<Void>(core: future.core, combinator: "waitFor()", awaiting: [future])
     let token = future.onDone {
         if !waiter.isDone { waiter.complete(.succeeded(())) }
     }
@@ -152,7 +152,7 @@ private func cancelAndWait<Value>(_ future: Future<Value>) async throws {
 /// `createTask` first); the result is awaited with `.value`.
 public func shield<Value>(_ future: Future<Value>) -> Future<Value> {
     guard !future.isDone else { return future }
-    let outer = Future<Value>(core: future.core)
+    let outer = CombinatorFuture<Value>(core: future.core, combinator: "shield()", awaiting: [future])
     let token = future.addDoneCallback { inner in
         guard !outer.isDone else {
             // The outer Future was cancelled: mark the inner error as seen, asyncio does too.

@@ -90,6 +90,9 @@ final class LoopCore: @unchecked Sendable {
     var callbackTokens = 0
     /// Where each pending task was created, kept in debug mode only (for the reports about it).
     var taskSites: [ObjectIdentifier: CallSite] = [:]
+    /// The task groups whose scope is open, in the order they opened: their children count as
+    /// awaited by their parent in the call graph (`CallGraph.swift`).
+    var taskGroups: [LoopTaskGroup] = []
     var debug = false
     var slowCallbackDuration: Duration = .milliseconds(100)
     /// Callbacks run by `shutdown` hooks (the default executor's shutdown, for instance).
