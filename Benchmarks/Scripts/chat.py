@@ -138,7 +138,7 @@ def run_once(name, argv, scenario, args, logfile):
     command = {"server": " ; ".join(shlex.join(b.pinned(b.SERVER_CPU, s.argv)) for s in servers),
                "load": shlex.join(b.pinned(b.LOAD_CPU, load))}
     if result is None or start is None or end is None:
-        return {"error": f"the load generator ended with status {status} and no result"}, command
+        return {}, f"the load generator ended with status {status} and no result", command
     server_cpu = sum(end[i] - start[i] for i in range(instances))
     m = {k: result[k] for k in ("deliveries_per_s", "p50_us", "p99_us", "client_cpu", "deliveries", "sent")}
     m["server_cpu"] = round(server_cpu / args.duration, 3)
@@ -153,7 +153,7 @@ def run_once(name, argv, scenario, args, logfile):
         error = f"load generator status {status}: {json.dumps(result)}"
     if not alive:
         error = "a server exited during the run"
-    return ({"metrics": m, "error": error} if error else {"metrics": m}), command
+    return m, error, command
 
 
 def main():
@@ -181,42 +181,21 @@ def main():
         b.log(f"skip {name}: {why}")
     os.makedirs(args.logdir, exist_ok=True)
     context = dict(date=b.today(), commit=b.commit(), machine=b.machine())
-    recorder = b.Recorder(args.json)
-    summaries = []
-    for scenario in scenarios:
-        names = [n for n in commands if SCENARIOS[scenario] == 1 or n not in NO_REDIS]
-        runs = {name: [] for name in names}
-        for repeat, name in b.interleaved(names, args.repeats):
-            try:
-                run, command = run_once(name, commands[name], scenario, args,
-                                        os.path.join(args.logdir, f"{name}-{scenario}.log"))
-            except RuntimeError as error:
-                run, command = {"error": str(error)}, {"server": shlex.join(commands[name])}
-            record = dict(context, bench="chat", kind="run", scenario=scenario, server=name, repeat=repeat,
-                          command=command, metrics=run.get("metrics", {}),
-                          **({"error": run["error"]} if "error" in run else {}))
-            recorder.add(record)
-            runs[name].append(record)
-            b.log(f"[{scenario}] #{repeat} {name}: " + ", ".join(f"{k} {v}" for k, v in record["metrics"].items()) +
-                  (f" ERROR {run['error']}" if "error" in run else ""))
-        summaries += [b.summarize("chat", scenario, name, runs[name], "deliveries_per_s", context)
-                      for name in names if runs[name]]
-    b.add_ratios(summaries)
-    for s in summaries:
-        recorder.add(s)
+    summaries = b.run_matrix(
+        "chat", scenarios, commands, args.repeats,
+        lambda name, argv, scenario: run_once(name, argv, scenario, args,
+                                              os.path.join(args.logdir, f"{name}-{scenario}.log")),
+        lambda scenario: "deliveries_per_s", b.Recorder(args.json), context,
+        skip=lambda scenario, name: SCENARIOS[scenario] > 1 and name in NO_REDIS)
     print_table(summaries, args)
-    return 1 if any(s.get("errors") for s in summaries) else 0
+    return 1 if missing or any(s.get("errors") for s in summaries) else 0
 
 
 def print_table(summaries, args):
     def ratio(s, other):
-        ref = next((r for r in summaries if r["scenario"] == s["scenario"] and r["server"] == other), None)
-        mine, theirs = s["metrics"].get("deliveries_per_s"), ref and ref["metrics"].get("deliveries_per_s")
-        return mine / theirs if mine and theirs else None
+        return b.ratio_to(summaries, s, other, "deliveries_per_s")
 
-    def name(s):
-        shown = f"**{s['server']}**" if s["server"].startswith("ours") else s["server"]
-        return shown + (f" ({len(s['errors'])} failed runs)" if s.get("errors") else "")
+    name = b.shown_name
 
     if not summaries:
         return

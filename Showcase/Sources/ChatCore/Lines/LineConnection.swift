@@ -43,7 +43,8 @@ final class LineConnection: ClientConnection {
     private func flush() {
         guard !pending.isEmpty else { return }
         try? writer.write(pending)
-        pending.removeAll(keepingCapacity: pending.count <= 4096)
+        // Not kept: an idle client holds no queue.
+        pending = []
     }
 
     func close(reason: String?, shutdown: Bool) {

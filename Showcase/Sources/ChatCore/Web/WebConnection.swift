@@ -51,7 +51,8 @@ final class WebConnection: ClientConnection {
         guard !pending.isEmpty else { return }
         // A connection already gone throws: the hub hears of it from the reading side.
         try? socket.sendNowait(pending)
-        pending.removeAll(keepingCapacity: pending.count <= 64)
+        // Not kept: an idle page holds no queue.
+        pending = []
         pendingBytes = 0
     }
 
