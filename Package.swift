@@ -157,7 +157,7 @@ let package = Package(
 
         .executableTarget(
             name: "HTTPHelloWorld",
-            dependencies: ["AsyncIO", "AsyncIOHTTP"],
+            dependencies: ["AsyncIO", "AsyncIOHTTP", "AsyncIOTLS"],
             path: "Examples/HTTPHelloWorld",
             exclude: ["README.md"],
             swiftSettings: strict

@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", exact: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
     ],
     targets: [
         // `codec-bench {input}`: the candidate program of ../shared/bench/codec (see its README).
@@ -85,6 +87,18 @@ let package = Package(
             name: "hummingbird-server",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             path: "Sources/HummingbirdServer",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // `spawn-bench --runner ours|subprocess --count N --parallel P`: spawn + wait rate of
+        // /bin/true children, ours beside swift-subprocess (Scripts/spawn.py adds asyncio's).
+        .executableTarget(
+            name: "spawn-bench",
+            dependencies: [
+                .product(name: "AsyncIO", package: "swift-asyncio"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            path: "Sources/SpawnBench",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Thread pinning and malloc statistics (need _GNU_SOURCE).

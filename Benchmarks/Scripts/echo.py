@@ -15,12 +15,13 @@ load generator, not the server, is the limit (load CPU near 1.00 cores).
 Prints one markdown table (medians; ratios of msgs/s) and writes JSON lines (benchlib's shape) to
 --json, which chart.py draws.
 
-TLS: the servers named *-tls (TLSEchoServer, nio-echo-server over NIOSSL, uvloop streams with
+TLS: the servers named *-tls (TLSEchoServer in streams mode, nio-echo-server over NIOSSL, uvloop
+streams with ssl=) and *-tls-protocol (TLSEchoServer --mode protocol, uvloop's create_server with
 ssl=) are driven by the same load generator with --tls 1 (TLS 1.3, TLS_AES_128_GCM_SHA256; the
 handshakes happen before the window), with a certificate made by openssl for the run:
 
-    Benchmarks/Scripts/echo.py --scenarios pingpong-100,stream-4k \
-        --servers ours-tls,nio-tls,uvloop-tls --reference nio-tls --also uvloop-tls
+    Benchmarks/Scripts/echo.py --scenarios pingpong-100,stream-4k --servers \
+        ours-tls-protocol,ours-tls,nio-tls,uvloop-tls-protocol,uvloop-tls --reference nio-tls --also uvloop-tls
 """
 
 import argparse
@@ -55,7 +56,9 @@ def main_metric(scenario):
 PEERS = ["c-epoll", "tokio", "nio", "uvloop-protocol", "uvloop-streams"]
 OURS = ["ours-protocol", "ours-streams", "ours-sockets"]
 OPTIONAL = ["asyncio-protocol", "asyncio-streams"]  # Python's own loop, on request
-TLS = ["ours-tls", "nio-tls", "uvloop-tls"]  # on request: TLS 1.3 echo
+# On request: TLS 1.3 echo. ours-tls and uvloop-tls are streams servers; ours-tls-protocol and
+# uvloop-tls-protocol the same echo as a protocol on create_server(ssl=), as nio-tls's handler is.
+TLS = ["ours-tls", "ours-tls-protocol", "nio-tls", "uvloop-tls", "uvloop-tls-protocol"]
 
 
 def tls_certificate(directory):
@@ -77,19 +80,21 @@ def build(names, args):
         cert, key = tls_certificate(os.path.join(args.logdir, "tls"))
     for name in names:
         try:
-            if name == "ours-tls":
+            if name in ("ours-tls", "ours-tls-protocol"):
                 binary = os.path.join(b.REPO, ".build", "release", "TLSEchoServer")
                 if not args.no_build:
                     binary = b.swift_build(b.REPO, "TLSEchoServer")
-                commands[name] = [binary, "--cert", cert, "--key", key, "--port", "{port}"]
+                mode = "protocol" if name == "ours-tls-protocol" else "streams"
+                commands[name] = [binary, "--cert", cert, "--key", key, "--port", "{port}", "--mode", mode]
             elif name == "nio-tls":
                 binary = os.path.join(b.BENCHMARKS, ".build", "release", "nio-echo-server")
                 if not args.no_build:
                     binary = b.swift_build(b.BENCHMARKS, "nio-echo-server")
                 commands[name] = [binary, "{port}", "--tls", cert, key]
-            elif name == "uvloop-tls":
+            elif name in ("uvloop-tls", "uvloop-tls-protocol"):
                 python = b.venv_python(os.path.join(b.SCRIPTS, "requirements.txt"))
-                commands[name] = [python, os.path.join(ECHO, "asyncio_echo.py"), "{port}", "streams", "--uvloop",
+                mode = "protocol" if name == "uvloop-tls-protocol" else "streams"
+                commands[name] = [python, os.path.join(ECHO, "asyncio_echo.py"), "{port}", mode, "--uvloop",
                                   "--tls", cert, key]
             elif name == "c-epoll":
                 commands[name] = [b.build_c(os.path.join(ECHO, "c-echo-server.c"), C_SERVER), "{port}"]

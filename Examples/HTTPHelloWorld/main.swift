@@ -19,9 +19,13 @@
 // `Hello world!` and the connection closes (`close: true`); the body is chunked, since the
 // response does not say its length. SIGTERM or Ctrl-C stop the server.
 //
-// Usage: swift run HTTPHelloWorld [PORT]   (default 1234; 0 picks a free port)
+// With `--cert PEM --key PEM` the same server speaks HTTPS (asyncio's `create_server(…, ssl=context)`
+// with a server context offering ALPN `http/1.1`).
+//
+// Usage: swift run HTTPHelloWorld [PORT] [--cert PEM --key PEM]   (default 1234; 0 picks a free port)
 import AsyncIO
 import AsyncIOHTTP
+import AsyncIOTLS
 import Glibc
 
 /// Writes a line to stdout at once (unbuffered), so that a test reading the pipe sees it.
@@ -42,11 +46,41 @@ final class HttpServer: ServerHTTPProtocol {
     }
 }
 
-let port = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 1234
+/// The port and, for HTTPS, the certificate chain and key files; nil for a usage error.
+func parseArguments(_ arguments: [String]) -> (port: Int, certificate: String?, key: String?)? {
+    var port = 1234
+    var certificate: String?
+    var key: String?
+    var rest = arguments[...]
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--cert": certificate = rest.popFirst()
+        case "--key": key = rest.popFirst()
+        default:
+            guard let number = Int(argument), (0...65535).contains(number) else { return nil }
+            port = number
+        }
+    }
+    guard (certificate == nil) == (key == nil) else { return nil }
+    return (port, certificate, key)
+}
+
+guard let (port, certificate, key) = parseArguments(Array(CommandLine.arguments.dropFirst())) else {
+    say("usage: HTTPHelloWorld [PORT] [--cert PEM --key PEM]")
+    exit(2)
+}
+let tls = try certificate.map { try TLSContext(.httpServer(certificateChainFile: $0, privateKeyFile: key)) }
+
 try run { loop in
-    let server = try await loop.createServer({ HttpServer() }, host: "localhost", port: port)
+    let server =
+        if let tls {
+            try await loop.createServer({ HttpServer() }, host: "localhost", port: port, tls: tls)
+        } else {
+            try await loop.createServer({ HttpServer() }, host: "localhost", port: port)
+        }
+    let scheme = tls == nil ? "http" : "https"
     for socket in server.sockets {
-        say("Serving on: http://\(try socket.localAddress())/ (listening on: \(try socket.localAddress()))")
+        say("Serving on: \(scheme)://\(try socket.localAddress())/ (listening on: \(try socket.localAddress()))")
     }
     // run_forever(), until SIGTERM or Ctrl-C.
     let stop = loop.createFuture(of: Void.self)

@@ -10,9 +10,11 @@
 //     server = await asyncio.start_server(handle_client, '127.0.0.1', 8443, ssl=context)
 //
 // ALPN offers `echo` (a client that asks for something else still connects, without ALPN).
-// SIGTERM/Ctrl-C stop the server cleanly.
+// SIGTERM/Ctrl-C stop the server cleanly. `--mode protocol` serves the same echo with a
+// `ConnectionProtocol` on `createServer(…, tls:)` instead (asyncio's `create_server(Echo, …,
+// ssl=context)`; SwiftNIO's echo handler is its peer in the TLS benchmark).
 //
-// Usage: swift run TLSEchoServer --cert PEM --key PEM [--port N] [--host ADDRESS]
+// Usage: swift run TLSEchoServer --cert PEM --key PEM [--port N] [--host ADDRESS] [--mode streams|protocol]
 //        (port 8443 by default; 0 picks a free one, printed on the first line)
 import AsyncIO
 import AsyncIOTLS
@@ -29,6 +31,7 @@ struct Options {
     var key = ""
     var port = 8443
     var host = "127.0.0.1"
+    var protocolMode = false
 }
 
 func parseOptions(_ arguments: [String]) -> Options? {
@@ -40,6 +43,9 @@ func parseOptions(_ arguments: [String]) -> Options? {
         case "--cert": options.certificate = value
         case "--key": options.key = value
         case "--host": options.host = value
+        case "--mode":
+            guard value == "streams" || value == "protocol" else { return nil }
+            options.protocolMode = value == "protocol"
         case "--port":
             guard let port = Int(value), (0...65535).contains(port) else { return nil }
             options.port = port
@@ -50,7 +56,7 @@ func parseOptions(_ arguments: [String]) -> Options? {
 }
 
 guard let options = parseOptions(Array(CommandLine.arguments.dropFirst())) else {
-    say("usage: TLSEchoServer --cert PEM --key PEM [--port N] [--host ADDRESS]", to: 2)
+    say("usage: TLSEchoServer --cert PEM --key PEM [--port N] [--host ADDRESS] [--mode streams|protocol]", to: 2)
     exit(2)
 }
 
@@ -68,19 +74,40 @@ do {
     exit(1)
 }
 
+/// The protocol mode's echo: what is decrypted is written back at once; reading pauses while the
+/// transport's write buffer is over its high-water mark.
+final class EchoProtocol: ConnectionProtocol {
+    var transport: (any Transport)?
+
+    func connectionMade(_ transport: any Transport, loop: isolated EventLoop) { self.transport = transport }
+
+    func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) { try? transport?.write(data) }
+
+    func pauseWriting(loop: isolated EventLoop) { transport?.pauseReading() }
+
+    func resumeWriting(loop: isolated EventLoop) { transport?.resumeReading() }
+
+    func connectionLost(_ error: (any Error)?, loop: isolated EventLoop) { transport = nil }
+}
+
 try run { loop in
     var clients = 0
-    let server = try await loop.startServer(host: options.host, port: options.port, tls: context) { reader, writer in
-        clients += 1
-        defer { clients -= 1 }
-        while true {
-            let data = try await reader.read(65536)
-            if data.isEmpty { break }
-            try writer.write(data)
-            try await writer.drain()
+    let server =
+        if options.protocolMode {
+            try await loop.createServer({ EchoProtocol() }, host: options.host, port: options.port, tls: context)
+        } else {
+            try await loop.startServer(host: options.host, port: options.port, tls: context) { reader, writer in
+                clients += 1
+                defer { clients -= 1 }
+                while true {
+                    let data = try await reader.read(65536)
+                    if data.isEmpty { break }
+                    try writer.write(data)
+                    try await writer.drain()
+                }
+                writer.close()
+            }
         }
-        writer.close()
-    }
     say("Server listening on: \(try server.sockets[0].localAddress())")
     let stop = loop.createFuture(of: Void.self)
     for signal in [SIGTERM, SIGINT] {

@@ -88,7 +88,7 @@ extension EventLoop {
         guard context.configuration.role == .server else {
             throw TLSError.configuration("createServer needs a server context")
         }
-        guard AppReceiver(protocolFactory()) != nil else {
+        guard StreamReceiver(protocolFactory()) != nil else {
             throw TransportError.invalidValue(
                 "\(P.self) is neither a ConnectionProtocol nor a BufferedConnectionProtocol"
             )
@@ -126,7 +126,7 @@ extension EventLoop {
         handshakeTimeout: Duration? = nil,
         shutdownTimeout: Duration? = nil
     ) async throws -> TLSTransport {
-        guard let app = AppReceiver(proto) else {
+        guard let app = StreamReceiver(proto) else {
             throw TransportError.invalidValue(
                 "\(type(of: proto)) is neither a ConnectionProtocol nor a BufferedConnectionProtocol"
             )
@@ -162,7 +162,7 @@ extension EventLoop {
         }
         let engine = try TLSEngine(context: context, serverHostname: serverHostname)
         let proto = protocolFactory()
-        guard let app = AppReceiver(proto) else {
+        guard let app = StreamReceiver(proto) else {
             throw TransportError.invalidValue(
                 "\(P.self) is neither a ConnectionProtocol nor a BufferedConnectionProtocol"
             )
@@ -203,7 +203,7 @@ enum ServerTLSProtocol {
         _ shutdownTimeout: Duration?
     ) -> TLSProtocol {
         // `createServer` checked that the factory makes stream protocols.
-        let app = AppReceiver(proto) ?? .plain(RefusingProtocol())
+        let app = StreamReceiver(proto) ?? .plain(RefusingProtocol())
         return TLSProtocol(
             server: context,
             app: app,

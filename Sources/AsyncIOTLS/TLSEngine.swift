@@ -1,12 +1,13 @@
 // Theory of operation
 //
-// The sans-I/O half of TLS: an OpenSSL `SSL` whose network side is two memory BIOs instead of a
+// The sans-I/O half of TLS: an OpenSSL `SSL` whose network side is a BIO of ours instead of a
 // socket (Python's `ssl.SSLObject` with its `MemoryBIO`s; asyncio's `sslproto.py` is built on
-// exactly that). Ciphertext from the network is `feed`-ed into `incoming`; every operation
-// (`handshake`, `read`, `write`, `shutdown`) may leave ciphertext in `outgoing`, which the caller
-// takes with `withOutgoing` and writes to its transport. The engine never blocks and never does
-// I/O: "want read" means "feed me more bytes", and "want write" cannot happen, because a memory
-// BIO takes everything.
+// exactly that; `CiphertextBIO` says why not OpenSSL's memory BIOs). Ciphertext from the network is
+// lent to the engine (`lend`) while operations run; every operation (`handshake`, `read`, `write`,
+// `shutdown`) may leave ciphertext in the outgoing buffer, which the caller takes with
+// `withOutgoing` and writes to its transport. The engine never blocks and never does I/O: "want
+// read" means "lend me more bytes", and "want write" cannot happen, because the BIO takes
+// everything.
 //
 // EOF is not fed to OpenSSL. The caller knows when the network ended; the engine reports whether
 // the peer's close_notify was read before (`receivedCloseNotify`), and the caller decides what a
@@ -31,8 +32,8 @@ final class TLSEngine {
 
     let context: TLSContext
     private let ssl: OpaquePointer
-    private let incoming: OpaquePointer
-    private let outgoing: OpaquePointer
+    /// The network side (owned by `ssl` as a BIO; kept alive here as an object).
+    private let network: CiphertextBIO
     /// The name the client asked for (SNI) and checks the certificate against.
     let serverHostname: String?
 
@@ -54,18 +55,15 @@ final class TLSEngine {
         guard let ssl = SSL_new(context.context) else {
             throw TLSError.configuration(TLSError.drainQueue(or: "SSL_new failed"))
         }
-        guard let incoming = BIO_new(BIO_s_mem()), let outgoing = BIO_new(BIO_s_mem()) else {
+        guard let network = CiphertextBIO() else {
             SSL_free(ssl)
             throw TLSError.configuration(TLSError.drainQueue(or: "BIO_new failed"))
         }
-        // An empty incoming BIO means "retry later", not EOF.
-        _ = casyncio_bio_set_mem_eof_return(incoming, -1)
-        // The SSL owns both BIOs from here on.
-        SSL_set_bio(ssl, incoming, outgoing)
+        // The SSL owns the BIO (one reference, for both directions) from here on.
+        SSL_set_bio(ssl, network.bio, network.bio)
         self.context = context
         self.ssl = ssl
-        self.incoming = incoming
-        self.outgoing = outgoing
+        self.network = network
         self.serverHostname = serverHostname
         if configuration.role == .client {
             SSL_set_connect_state(ssl)
@@ -113,23 +111,18 @@ final class TLSEngine {
 
     // MARK: - Ciphertext in and out
 
-    /// Hands ciphertext from the network to OpenSSL.
-    func feed(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-        // A memory BIO grows to take everything (or the process is out of memory).
-        _ = BIO_write(incoming, base, Int32(bytes.count))
+    /// Lets OpenSSL read `bytes` (ciphertext from the network) while `body` runs, and keeps what
+    /// it did not read for later: call the operations inside `body`.
+    func lend<R, E: Error>(_ bytes: UnsafeRawBufferPointer, _ body: () throws(E) -> R) throws(E) -> R {
+        try network.lend(bytes, body)
     }
 
     /// True if OpenSSL produced ciphertext the network has not been given yet.
-    var hasOutgoing: Bool { BIO_ctrl_pending(outgoing) > 0 }
+    var hasOutgoing: Bool { network.outgoingCount > 0 }
 
     /// Lends the pending ciphertext to `body` (without a copy), then forgets it.
     func withOutgoing(_ body: (UnsafeRawBufferPointer) -> Void) {
-        var data: UnsafeMutablePointer<CChar>?
-        let count = casyncio_bio_get_mem_data(outgoing, &data)
-        guard count > 0, let data else { return }
-        body(UnsafeRawBufferPointer(start: data, count: count))
-        _ = casyncio_bio_reset(outgoing)
+        network.takeOutgoing(body)
     }
 
     // MARK: - Operations

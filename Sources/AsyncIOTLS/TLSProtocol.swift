@@ -30,29 +30,6 @@
 import AsyncIO
 import Glibc
 
-/// The application's protocol: bytes handed over, or read straight into its buffer.
-enum AppReceiver {
-    case plain(any ConnectionProtocol)
-    case buffered(any BufferedConnectionProtocol)
-
-    init?(_ proto: any StreamingProtocol) {
-        if let buffered = proto as? any BufferedConnectionProtocol {
-            self = .buffered(buffered)
-        } else if let plain = proto as? any ConnectionProtocol {
-            self = .plain(plain)
-        } else {
-            return nil
-        }
-    }
-
-    var base: any StreamingProtocol {
-        switch self {
-        case .plain(let proto): proto
-        case .buffered(let proto): proto
-        }
-    }
-}
-
 /// The TLS layer between a stream transport and the application's protocol. Loop thread only.
 final class TLSProtocol: ConnectionProtocol {
     enum State {
@@ -79,7 +56,7 @@ final class TLSProtocol: ConnectionProtocol {
     /// `startTLS`: that protocol is connected already).
     private let connectsApp: Bool
     private(set) var state = State.handshaking
-    private var app: AppReceiver?
+    private var app: StreamReceiver?
     /// The socket transport (or any stream transport) under us.
     private(set) var transport: (any Transport)?
     /// The application's view, made when the handshake is done; let go at `connectionLost`.
@@ -110,7 +87,7 @@ final class TLSProtocol: ConnectionProtocol {
     /// The TLS layer of a client connection, or of a `startTLS` upgrade (either side).
     init(
         engine: TLSEngine,
-        app: AppReceiver,
+        app: StreamReceiver,
         handshakeWaiter: Future<Void>,
         handshakeTimeout: Duration?,
         shutdownTimeout: Duration?,
@@ -126,7 +103,7 @@ final class TLSProtocol: ConnectionProtocol {
     }
 
     /// The TLS layer of a connection a server accepted.
-    init(server context: TLSContext, app: AppReceiver, handshakeTimeout: Duration?, shutdownTimeout: Duration?) {
+    init(server context: TLSContext, app: StreamReceiver, handshakeTimeout: Duration?, shutdownTimeout: Duration?) {
         do {
             engine = try TLSEngine(context: context, serverHostname: nil)
             engineError = nil
@@ -168,11 +145,17 @@ final class TLSProtocol: ConnectionProtocol {
     }
 
     func dataReceived(_ data: Span<UInt8>, loop: isolated EventLoop) {
-        data.withUnsafeBytes { engine?.feed($0) }
-        switch state {
-        case .handshaking: doHandshake(loop: loop)
-        case .wrapped, .shuttingDown: readPlaintext(loop: loop)
-        case .closed: break
+        guard let engine else { return }
+        // The engine reads the transport's bytes in place while this runs, and copies only what
+        // it leaves unread (a record's start, or what a paused application did not take).
+        data.withUnsafeBytes { bytes in
+            engine.lend(bytes) {
+                switch state {
+                case .handshaking: doHandshake(loop: loop)
+                case .wrapped, .shuttingDown: readPlaintext(loop: loop)
+                case .closed: break
+                }
+            }
         }
     }
 
@@ -478,7 +461,7 @@ final class TLSProtocol: ConnectionProtocol {
     /// Switches the application protocol (`setProtocol` on the TLS transport).
     func setApp(_ proto: any StreamingProtocol) throws(TransportError) {
         guard state != .closed, app != nil else { throw TransportError.closed }
-        guard let receiver = AppReceiver(proto) else {
+        guard let receiver = StreamReceiver(proto) else {
             throw TransportError.invalidValue(
                 "\(type(of: proto)) is neither a ConnectionProtocol nor a BufferedConnectionProtocol"
             )

@@ -20,6 +20,24 @@ import Testing
         #expect(try await server.waitForExit(seconds: 30) == .exited(0))
     }
 
+    @Test func httpHelloWorldSpeaksHTTPSWithACertificate() async throws {
+        let (directory, cert, key) = try await TLSEchoServerSmokeTests.selfSignedCertificate()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try ExampleProcess("HTTPHelloWorld", arguments: ["0", "--cert", cert, "--key", key])
+        let port = try #require(try await server.port())
+        #expect(try await server.waitForOutput(containing: "Serving on: https://"))
+        let curl = try ExampleProcess(
+            "/usr/bin/env",
+            arguments: ["curl", "-sS", "--cacert", cert, "https://127.0.0.1:\(port)/over/tls"]
+        )
+        #expect(try await curl.waitForOutput(containing: "Hello world!", seconds: 30))
+        #expect(try await curl.waitForExit(seconds: 30) == .exited(0))
+        server.send(SIGTERM)
+        #expect(try await server.waitForExit(seconds: 30) == .exited(0))
+        let usage = try ExampleProcess("HTTPHelloWorld", arguments: ["0", "--cert", cert])
+        #expect(try await usage.waitForExit(seconds: 60) == .exited(2))
+    }
+
     /// Both APIs, on the main thread's loop alone and on a group of two loops (`--loops 2`).
     @Test(arguments: ["low", "app"], ["1", "2"])
     func httpBenchAnswersHelloAnd404AndStopsOnSIGTERM(api: String, loops: String) async throws {

@@ -38,11 +38,14 @@ struct TLSEchoServerSmokeTests {
         return (directory, cert, key)
     }
 
-    @Test func echoesOverTLSAndStopsCleanly() async throws {
+    @Test(arguments: ["streams", "protocol"]) func echoesOverTLSAndStopsCleanly(mode: String) async throws {
         let (directory, cert, key) = try await Self.selfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let server = try ExampleProcess("TLSEchoServer", arguments: ["--cert", cert, "--key", key, "--port", "0"])
+        let server = try ExampleProcess(
+            "TLSEchoServer",
+            arguments: ["--cert", cert, "--key", key, "--port", "0", "--mode", mode]
+        )
         let port = try #require(try await server.port())
         let client = try ExampleProcess("/usr/bin/env", arguments: ["python3", "-c", Self.client, "\(port)", cert])
         #expect(try await client.waitForOutput(containing: "echoed 100001 True TLSv1.3 echo", seconds: 30))

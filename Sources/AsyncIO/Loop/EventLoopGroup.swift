@@ -146,9 +146,12 @@ public final class EventLoopGroup: Sendable {
     ///   - host: the address every loop listens on (`nil`: all interfaces).
     ///   - port: the one port all loops share (`0`: loop 0 picks it, the others follow).
     ///   - backlog: each listener's accept queue.
+    /// `P` is `SendableMetatype` because the factory runs on every loop's thread: any protocol
+    /// class qualifies unless it declares an isolated conformance.
+    ///
     /// - Throws: as `EventLoop.createServer`. Mirrors `loop.create_server(…, reuse_port=True)` on
     ///   every loop.
-    public func createServer<P: StreamingProtocol>(
+    public func createServer<P: StreamingProtocol & SendableMetatype>(
         _ factory: @escaping @Sendable (isolated EventLoop) -> P,
         host: String? = nil,
         port: Int = 0,

@@ -388,27 +388,3 @@ extension SocketTransport {
         handleFatalError(error, loop: loop)
     }
 }
-
-/// The protocol a stream transport feeds: plain (bytes handed over) or buffered (its own buffer).
-enum StreamReceiver {
-    case plain(any ConnectionProtocol)
-    case buffered(any BufferedConnectionProtocol)
-
-    /// Classifies a protocol made by a factory; nil if it is neither kind.
-    init?(_ proto: any StreamingProtocol) {
-        if let buffered = proto as? any BufferedConnectionProtocol {
-            self = .buffered(buffered)
-        } else if let plain = proto as? any ConnectionProtocol {
-            self = .plain(plain)
-        } else {
-            return nil
-        }
-    }
-
-    var base: any StreamingProtocol {
-        switch self {
-        case .plain(let proto): proto
-        case .buffered(let proto): proto
-        }
-    }
-}

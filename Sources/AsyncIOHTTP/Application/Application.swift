@@ -1,4 +1,5 @@
 import AsyncIO
+import AsyncIOTLS
 import Glibc
 import HTTPTypes
 import Logging
@@ -157,7 +158,7 @@ public final class Application {
     /// The handler the server calls: the router's, wrapped in the middlewares. Freezes the router.
     ///
     /// Use it to serve the application with ``HTTPServer/start(host:port:configuration:logger:accessLog:backlog:reusePort:tls:loop:handler:)``
-    /// yourself (``start(host:port:backlog:reusePort:loop:)`` does that and runs the hooks).
+    /// yourself (``start(host:port:backlog:reusePort:tls:loop:)`` does that and runs the hooks).
     public func makeHandler() -> Handler {
         let pipeline = makePipeline()
         return { request in
@@ -193,12 +194,18 @@ public final class Application {
 
     /// Runs the startup hooks, then listens: aiohttp's `AppRunner.setup()` + `TCPSite.start()`.
     ///
-    /// - Throws: what a startup hook throws; what `createServer` throws.
+    /// With `tls`, the application is served over HTTPS (aiohttp's `TCPSite(…, ssl_context=)`);
+    /// `TLSConfiguration.httpServer(certificateChainFile:privateKeyFile:)` makes a context that
+    /// offers ALPN `http/1.1`.
+    ///
+    /// - Throws: what a startup hook throws; what `createServer` throws; `TLSError.configuration`
+    ///   for a context whose ALPN list lacks `http/1.1`.
     public func start(
         host: String? = "127.0.0.1",
         port: Int = 8080,
         backlog: Int = 1024,
         reusePort: Bool = false,
+        tls: TLSContext? = nil,
         loop: isolated EventLoop
     ) async throws -> AppRunner {
         for hook in onStartup { try await hook(self) }
@@ -209,6 +216,7 @@ public final class Application {
             port: port,
             backlog: backlog,
             reusePort: reusePort,
+            tls: tls,
             loop: loop
         ) {
             RequestHandler(context: context, pipeline: pipeline)
@@ -219,18 +227,20 @@ public final class Application {
     /// Serves the application on a loop of its own until SIGINT or SIGTERM, then shuts down
     /// gracefully: aiohttp's `web.run_app(app, host=…, port=…)`.
     ///
-    /// Prints `======== Running on http://HOST:PORT ========` once it listens.
+    /// Prints `======== Running on http://HOST:PORT ========` (`https://` with `tls`) once it listens.
     /// - Parameters:
     ///   - host: the address to listen on.
     ///   - port: the port; 0 picks a free one.
     ///   - shutdownTimeout: how long requests in flight may take to finish.
     ///   - backlog: the listen backlog.
-    /// - Throws: what ``start(host:port:backlog:reusePort:loop:)`` throws.
+    ///   - tls: serves HTTPS with this server context (`run_app(app, ssl_context=)`).
+    /// - Throws: what ``start(host:port:backlog:reusePort:tls:loop:)`` throws.
     public func run(
         host: String = "127.0.0.1",
         port: Int = 8080,
         shutdownTimeout: Duration = .seconds(60),
-        backlog: Int = 1024
+        backlog: Int = 1024,
+        tls: TLSContext? = nil
     ) throws {
         // SAFETY: `run` runs the loop on this thread and returns when it ends, so the application
         // is only ever touched by this thread.
@@ -240,8 +250,9 @@ public final class Application {
             for signal in [SIGTERM, SIGINT] {
                 try loop.addSignalHandler(signal) { try? stop.setResult(()) }
             }
-            let runner = try await app.start(host: host, port: port, backlog: backlog, loop: loop)
-            let line = "======== Running on http://\(host):\(runner.port) ========\n(Press CTRL+C to quit)\n"
+            let runner = try await app.start(host: host, port: port, backlog: backlog, tls: tls, loop: loop)
+            let scheme = tls == nil ? "http" : "https"
+            let line = "======== Running on \(scheme)://\(host):\(runner.port) ========\n(Press CTRL+C to quit)\n"
             _ = line.withCString { Glibc.write(1, $0, strlen($0)) }
             try await stop.value
             await runner.cleanup(timeout: shutdownTimeout)

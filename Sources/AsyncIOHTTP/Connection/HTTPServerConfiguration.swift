@@ -6,7 +6,7 @@ import HTTP1Codec
 /// (aiohttp's `keepalive_timeout`), 60 s to send a body chunk or read a response, 1 MiB request
 /// bodies (aiohttp's `client_max_size`). Unlike aiohttp, the whole request head must arrive within
 /// `headerTimeout` (a client trickling one byte a second is cut off, as nginx does).
-public struct HTTPServerConfiguration: Sendable {
+public struct HTTPServerConfiguration: Sendable, Equatable {
     /// The request parser's limits: request line (414), fields (431), body (413).
     public var limits: HTTPParserLimits
     /// The most time a request head may take to arrive, counted from its first byte (for a
@@ -36,6 +36,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var serverName: String?
     /// How long an idle connection keeps its handler task before letting it go.
     public var handlerLinger: Duration
+    /// The most idle connections of one ``HTTPServer`` that keep their handler task for
+    /// ``handlerLinger``; past it, a connection that goes idle lets its task go at once. Under
+    /// keep-alive load a connection keeps its task (make this at least the number of busy
+    /// connections); a burst of connections that then stay idle costs no task memory each.
+    public var maxLingeringHandlerTasks: Int
 
     /// Creates a configuration; every argument defaults to the value documented on its property.
     public init(
@@ -49,7 +54,8 @@ public struct HTTPServerConfiguration: Sendable {
         pipelineBufferLimit: Int = 64 * 1024,
         maxBodyDrain: Int = 256 * 1024,
         serverName: String? = "swift-asyncio",
-        handlerLinger: Duration = .seconds(2)
+        handlerLinger: Duration = .seconds(2),
+        maxLingeringHandlerTasks: Int = 1024
     ) {
         self.limits = limits
         self.headerTimeout = headerTimeout
@@ -62,5 +68,6 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxBodyDrain = maxBodyDrain
         self.serverName = serverName
         self.handlerLinger = handlerLinger
+        self.maxLingeringHandlerTasks = maxLingeringHandlerTasks
     }
 }

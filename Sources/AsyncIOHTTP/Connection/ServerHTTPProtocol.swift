@@ -91,7 +91,7 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     /// A finished empty body, shared by the requests of this connection that have none.
     @exclusivity(unchecked) private var emptyBody: RequestBody?
     @exclusivity(unchecked) private var handlerTask: LoopTask<Void>?
-    /// Where the handler task parks between requests (made in `connectionMade`).
+    /// Where the handler task parks between requests (made when it first parks).
     @exclusivity(unchecked) private var requestWait: WaitPoint?
     @exclusivity(unchecked) private var releaseRequested = false
     /// The handler waits for the transport to resume writing.
@@ -111,7 +111,10 @@ open class ServerHTTPProtocol: ConnectionProtocol {
 
     /// Creates a connection protocol with `configuration`; `logger` receives handler errors.
     public init(configuration: HTTPServerConfiguration = .init(), logger: Logger? = nil) {
-        context = HTTPServerContext(configuration: configuration, logger: logger)
+        context =
+            logger == nil
+            ? HTTPServerContext.shared(configuration)
+            : HTTPServerContext(configuration: configuration, logger: logger)
         parser = RequestParser(limits: configuration.limits)
         machine = HTTPConnectionStateMachine(settings: context.machineSettings, now: LoopInstant(nanoseconds: 0))
     }
@@ -153,7 +156,6 @@ open class ServerHTTPProtocol: ConnectionProtocol {
     open func connectionMade(_ transport: any Transport, loop: isolated EventLoop) {
         socketTransport = transport
         eventLoop = loop
-        requestWait = WaitPoint(loop: loop)
         machine = HTTPConnectionStateMachine(settings: context.machineSettings, now: loop.time)
         server?.connectionMade(self)
         rearmTimer(loop: loop)
@@ -392,18 +394,28 @@ open class ServerHTTPProtocol: ConnectionProtocol {
             flush()
             updateReading()
             if closing || socketTransport == nil || machine.phase == .closed { break }
+            // Past the server's budget of lingering tasks, an idle connection lets its task go
+            // now: a burst of connections that stay idle then costs no task memory each.
+            if let server, !server.taskParks() { break }
             machine.handlerTaskParked(true)
             rearmTimer(loop: loop)
+            if requestWait == nil { requestWait = WaitPoint(loop: loop) }
             do {
                 try await requestWait?.wait()
             } catch {
+                server?.parkedTaskLeft()
                 break
             }
+            server?.parkedTaskLeft()
             if releaseRequested { break }
         }
         releaseRequested = false
         machine.handlerTaskParked(false)
         handlerTask = nil
+        // An idle connection keeps no more memory than it needs.
+        if out.isEmpty { out = [] }
+        requestWait = nil
+        emptyBody = nil
         if pending != nil, socketTransport != nil {
             // A request arrived as the task was leaving: start a new one.
             handlerTask = loop.createTask(name: "HTTP connection") { [self] in
@@ -567,8 +579,6 @@ open class ServerHTTPProtocol: ConnectionProtocol {
         case .releaseHandlerTask:
             releaseRequested = true
             requestWait?.wake()
-            // An idle connection keeps no more memory than it needs.
-            out = []
         }
         rearmTimer(loop: loop)
     }

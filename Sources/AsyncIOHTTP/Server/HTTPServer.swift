@@ -26,6 +26,10 @@ public final class HTTPServer {
     private var connections: [ObjectIdentifier: ServerHTTPProtocol] = [:]
     private var allClosed: Event?
     private var isShuttingDown = false
+    /// Handler tasks of idle connections waiting for their connection's next request.
+    private var parkedTasks = 0
+    /// The most of them (the connections' `maxLingeringHandlerTasks`).
+    private var parkedTaskLimit = Int.max
 
     init(loop: EventLoop) {
         self.loop = loop
@@ -151,7 +155,20 @@ public final class HTTPServer {
 
     // MARK: - Connections
 
+    /// A connection's handler task would park: whether it may (else it ends at once).
+    func taskParks() -> Bool {
+        guard parkedTasks < parkedTaskLimit else { return false }
+        parkedTasks += 1
+        return true
+    }
+
+    /// A parked handler task woke up (for a request, to end, or because the connection ended).
+    func parkedTaskLeft() {
+        parkedTasks -= 1
+    }
+
     func connectionMade(_ connection: ServerHTTPProtocol) {
+        parkedTaskLimit = connection.configuration.maxLingeringHandlerTasks
         connections[ObjectIdentifier(connection)] = connection
         if isShuttingDown {
             loop.runIsolated(connection) { connection, loop in connection.shutdown(loop: loop) }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Logging
+import Synchronization
 
 /// What the connections of one server share: the configuration, the loggers and the bytes of the
 /// `Server` field. Immutable, so one instance serves every connection (and every loop).
@@ -25,6 +26,22 @@ final class HTTPServerContext: Sendable {
             serverField = Array("Server: \(value)\r\n".utf8)
         } else {
             serverField = nil
+        }
+    }
+
+    /// The last context made by ``shared(_:)``.
+    private static let last = Mutex<HTTPServerContext?>(nil)
+
+    /// A context with `configuration` and the default logger, shared with the connections made
+    /// before with the same configuration (the talk's API makes one protocol object per
+    /// connection, each with its configuration: a context each would cost every idle connection
+    /// a logger and a copy of the configuration).
+    static func shared(_ configuration: HTTPServerConfiguration) -> HTTPServerContext {
+        last.withLock { last in
+            if let context = last, context.configuration == configuration { return context }
+            let context = HTTPServerContext(configuration: configuration)
+            last = context
+            return context
         }
     }
 }

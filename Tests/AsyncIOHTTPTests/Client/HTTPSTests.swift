@@ -67,4 +67,28 @@ import Testing
             ]
         )
     }
+
+    /// `Application.start(tls:)`: the router's application over HTTPS, its hooks run, curl as the
+    /// client (ALPN http/1.1).
+    @Test func applicationServesHTTPSThroughItsStart() async throws {
+        let (cert, key) = try await Self.makeCertificate()
+        let context = try TLSContext(.httpServer(certificateChainFile: cert, privateKeyFile: key))
+        let outcome = try await EventLoopThread.run { loop in
+            var lines: [String] = []
+            let app = Application()
+            try app.router.get("/hello/{name}") { request in Response(text: "hello \(request.matchInfo["name"] ?? "")")
+            }
+            app.onStartup.append { _ in lines.append("startup") }
+            let runner = try await app.start(host: "127.0.0.1", port: 0, tls: context, loop: loop)
+            let curl = try await Tool.run(
+                "curl",
+                ["-sS", "-v", "--cacert", cert, "https://localhost:\(runner.port)/hello/tls"]
+            )
+            lines.append(curl.output)
+            lines.append(curl.errors.contains("ALPN: server accepted http/1.1") ? "alpn ok" : curl.errors)
+            await runner.cleanup(timeout: .seconds(30))
+            return lines
+        }
+        #expect(outcome == ["startup", "hello tls", "alpn ok"])
+    }
 }

@@ -304,6 +304,23 @@ import Testing
         }
     }
 
+    @Test func connectionsPastTheLingeringTaskBudgetStillServeEveryRequest() async throws {
+        // With no budget every idle connection lets its handler task go at once: each request
+        // (sequential, pipelined, on several connections at once) gets a task again.
+        var configuration = HTTPServerConfiguration()
+        configuration.maxLingeringHandlerTasks = 0
+        try await Self.withServer(configuration: configuration) { server, _ in
+            let clients = try (0..<3).map { _ in try RawClient(port: server.port) }
+            for _ in 0..<3 {
+                for client in clients { try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n") }
+                for client in clients { #expect(try await client.readResponse().text == "hello") }
+            }
+            try await clients[0].send("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await clients[0].readResponse().text == "hello")
+            #expect(try await clients[0].readResponse().text == "hello")
+        }
+    }
+
     @Test func theLastOfMaxRequestsSaysClose() async throws {
         var configuration = HTTPServerConfiguration()
         configuration.maxRequestsPerConnection = 2
