@@ -23,8 +23,18 @@ public struct UTF8Validator: Sendable, Hashable {
         var index = 0
         let count = bytes.count
         while index < count {
-            // ASCII runs are the common case: skip eight bytes at a time while none has its top bit.
+            // ASCII runs are the common case: skip 32 bytes, then eight, at a time while none
+            // has its top bit.
             if needed == 0 {
+                while index + 32 <= count {
+                    let any =
+                        bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                        | bytes.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self)
+                        | bytes.loadUnaligned(fromByteOffset: index + 16, as: UInt64.self)
+                        | bytes.loadUnaligned(fromByteOffset: index + 24, as: UInt64.self)
+                    guard any & 0x8080_8080_8080_8080 == 0 else { break }
+                    index += 32
+                }
                 while index + 8 <= count,
                     bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
                 {

@@ -147,10 +147,8 @@ public struct WebSocketEncoder: Sendable {
         let lengthBytes = length > 0xFFFF ? 8 : length > 125 ? 2 : 0
         let maskKey: UInt32? = role == .client ? masks.nextKey() : nil
         let headerLength = 2 + lengthBytes + (maskKey == nil ? 0 : 4)
-        if buffer.count < headerLength + length {
-            buffer = [UInt8](repeating: 0, count: headerLength + length)
-        }
-        buffer.withUnsafeMutableBufferPointer { out in
+        let total = headerLength + length
+        let write = { (out: UnsafeMutableBufferPointer<UInt8>) in
             out[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode.rawValue
             let maskBit: UInt8 = maskKey == nil ? 0 : 0x80
             switch lengthBytes {
@@ -174,6 +172,15 @@ public struct WebSocketEncoder: Sendable {
             }
             if let maskKey { applyWebSocketMask(maskKey, phase: 0, to: body) }
         }
-        return headerLength + length
+        if buffer.count < total {
+            // Every byte of the frame is written, so the new buffer needs no zeroing first.
+            buffer = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+                write(UnsafeMutableBufferPointer(rebasing: out[..<total]))
+                initialized = total
+            }
+        } else {
+            buffer.withUnsafeMutableBufferPointer { write(UnsafeMutableBufferPointer(rebasing: $0[..<total])) }
+        }
+        return total
     }
 }

@@ -1,4 +1,5 @@
-/// The XOR masking of RFC 6455 §5.3, eight bytes at a time.
+/// The XOR masking of RFC 6455 §5.3, 32 bytes at a time (four 8-byte words per step, which
+/// the compiler turns into vector instructions), then eight, then one.
 ///
 /// `key` holds the four masking-key bytes in wire order, loaded little-endian (byte 0 in the low
 /// bits). `phase` is how many payload bytes were masked before this buffer (frames arrive in
@@ -10,6 +11,13 @@ func applyWebSocketMask(_ key: UInt32, phase: Int, to buffer: UnsafeMutableRawBu
     let wide = UInt64(rotated) | UInt64(rotated) << 32
     var index = 0
     let count = buffer.count
+    while index + 32 <= count {
+        for offset in stride(from: index, to: index + 32, by: 8) {
+            let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            buffer.storeBytes(of: (word ^ wide).littleEndian, toByteOffset: offset, as: UInt64.self)
+        }
+        index += 32
+    }
     while index + 8 <= count {
         let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self))
         buffer.storeBytes(of: (word ^ wide).littleEndian, toByteOffset: index, as: UInt64.self)

@@ -50,9 +50,9 @@ final class ConnectionPool {
         self.tls = tls
     }
 
-    /// The context for an `https` origin: the session's, or the default (system roots, full
-    /// verification, ALPN http/1.1), made once.
-    private func tlsContext() throws(TLSError) -> TLSContext {
+    /// The context for an `https` origin (and a `wss://` WebSocket): the session's, or the
+    /// default (system roots, full verification, ALPN http/1.1), made once.
+    func tlsContext() throws(TLSError) -> TLSContext {
         if let tls { return tls }
         let context = try TLSContext(.client(alpnProtocols: ["http/1.1"]))
         tls = context

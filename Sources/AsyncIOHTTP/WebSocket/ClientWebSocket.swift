@@ -1,4 +1,5 @@
 import AsyncIO
+import AsyncIOTLS
 import HTTP1Codec
 import HTTPTypes
 import WebSocketCodec
@@ -12,6 +13,7 @@ import WebSocketCodec
 public final class ClientWebSocket: AsyncSequence, WebSocketMessageSource {
 
     let channel: WebSocketChannel
+    var messageChannel: WebSocketChannel? { channel }
     /// The subprotocol the server chose, if any. Mirrors `protocol`.
     public let subprotocol: String?
     /// The permessage-deflate parameters agreed, or nil.
@@ -172,19 +174,23 @@ final class WebSocketClientProtocol: ConnectionProtocol {
 }
 
 extension ClientSession {
-    /// Opens a WebSocket to `url` (`ws://` or `http://`): aiohttp's `session.ws_connect(url)`.
+    /// Opens a WebSocket to `url` (`ws://`, `wss://`, or `http://` / `https://`): aiohttp's
+    /// `session.ws_connect(url)`.
     ///
     /// The connection is the WebSocket's own, not one from the session's pool. The session's
-    /// default headers are sent with `headers`.
+    /// default headers are sent with `headers`. `wss://` runs TLS with the session's context
+    /// (`ClientSession(tls:)`), or the default one: the system's roots, full verification, SNI
+    /// for the URL's host, ALPN `http/1.1`; the handshake counts against `delay`.
     ///
     /// - Parameters:
-    ///   - url: `ws://host:port/path` (`wss://` is not supported yet: `invalidURL`).
+    ///   - url: `ws://host:port/path` or `wss://host:port/path`.
     ///   - options: limits, heartbeat, subprotocols to offer, compression to offer.
     ///   - extraHeaders: more request fields (cookies, authorization).
     ///   - origin: the `Origin` to send, as a browser would.
     ///   - delay: the time allowed for connecting and the opening handshake together.
-    /// - Throws: ``ClientError`` (`invalidURL`, `cannotConnect`,
-    ///   `serverDisconnected`, `malformedResponse`); ``WebSocketConnectionError/handshakeFailed(_:)``
+    /// - Throws: ``ClientError`` (`invalidURL`, `cannotConnect`, `tls` for a TLS failure such
+    ///   as an untrusted certificate, `serverDisconnected`, `malformedResponse`);
+    ///   ``WebSocketConnectionError/handshakeFailed(_:)``
     ///   for an answer that is not a valid `101` (a `404`, a wrong `Sec-WebSocket-Accept`);
     ///   `AsyncIOError.timeout`.
     public func wsConnect(
@@ -195,12 +201,19 @@ extension ClientSession {
         timeout delay: Duration? = .seconds(30)
     ) async throws -> ClientWebSocket {
         let parsed = try ClientURL(url)
+        let secure: Bool
         switch parsed.scheme {
-        case "ws", "http": break
-        // TODO(#15): wss:// over AsyncIOTLS (the session's TLS context), as the pool does for https.
+        case "ws", "http": secure = false
+        case "wss", "https": secure = true
         default: throw ClientError.invalidURL(url)
         }
         guard !isClosed else { throw ClientError.sessionClosed }
+        let tls: TLSContext?
+        do {
+            tls = secure ? try pool.tlsContext() : nil
+        } catch {
+            throw ClientError.tls(host: parsed.host, port: parsed.port, error: error)
+        }
         let loop = try getRunningLoop()
         var generator = WebSocketMaskGenerator()
         let key = WebSocketHandshake.makeKey(using: &generator)
@@ -223,7 +236,16 @@ extension ClientSession {
             let connection = WebSocketClientProtocol(key: key, options: options, loop: loop)
             loop.runIsolated(connection) { connection, loop in
                 connection.connecting = loop.createTask(name: "WebSocket connect \(parsed.host):\(parsed.port)") {
-                    _ = try await loop.createConnection({ connection }, host: parsed.host, port: parsed.port)
+                    if let tls {
+                        _ = try await loop.createConnection(
+                            { connection },
+                            host: parsed.host,
+                            port: parsed.port,
+                            tls: tls
+                        )
+                    } else {
+                        _ = try await loop.createConnection({ connection }, host: parsed.host, port: parsed.port)
+                    }
                 }
             }
             let connecting = connection.connecting!
@@ -233,6 +255,8 @@ extension ClientSession {
             } catch let error as CancelledError {
                 connecting.cancel()
                 throw error
+            } catch let error as TLSError {
+                throw ClientError.tls(host: parsed.host, port: parsed.port, error: error)
             } catch {
                 throw ClientError.cannotConnect(host: parsed.host, port: parsed.port, reason: "\(error)")
             }

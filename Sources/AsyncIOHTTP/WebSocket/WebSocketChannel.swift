@@ -26,6 +26,9 @@ import AsyncIO
 import DequeModule
 import WebSocketCodec
 
+// Its stored properties are `@exclusivity(unchecked)`: the channel is used on its loop's thread
+// only, no access to one overlaps another to the same property, and the run-time checks (a
+// thread-local lookup and a table insert per access) cost a 64-byte echo more than its parsing.
 final class WebSocketChannel {
     enum State {
         case open
@@ -38,30 +41,30 @@ final class WebSocketChannel {
     let loop: EventLoop
     let transport: any Transport
     let options: WebSocketOptions
-    private var parser: WebSocketParser
-    private var encoder: WebSocketEncoder
-    private(set) var state = State.open
+    @exclusivity(unchecked) private var parser: WebSocketParser
+    @exclusivity(unchecked) private var encoder: WebSocketEncoder
+    @exclusivity(unchecked) private(set) var state = State.open
 
-    private var inbox = Deque<WebSocketMessage>()
+    @exclusivity(unchecked) private var inbox = Deque<WebSocketMessage>()
     /// The error `receive` throws once the queued messages are read.
-    private var failure: (any Error)?
+    @exclusivity(unchecked) private var failure: (any Error)?
     /// The `.close` message or loss was delivered: `receive` returns `.closed` from now on.
-    private var finished = false
+    @exclusivity(unchecked) private var finished = false
     private let receiveWait: WaitPoint
     private var closeWait: WaitPoint?
     private var drained: Event?
-    private var writingPaused = false
-    private var readingPaused = false
+    @exclusivity(unchecked) private var writingPaused = false
+    @exclusivity(unchecked) private var readingPaused = false
     /// `pump` stopped because the inbox was full, with events perhaps left in the parser.
-    private var pumpStalled = false
-    private var lost = false
+    @exclusivity(unchecked) private var pumpStalled = false
+    @exclusivity(unchecked) private var lost = false
     /// The frame being written: reused, so a small message allocates no frame of its own.
-    private var frameBuffer: [UInt8] = []
+    @exclusivity(unchecked) private var frameBuffer: [UInt8] = []
 
     /// The close code: the peer's (1005 if its close frame had none), ours, or 1006 when lost.
     private(set) var closeCode: WebSocketCloseCode?
-    private var heartbeatTimer: Handle?
-    private var pongTimer: Handle?
+    @exclusivity(unchecked) private var heartbeatTimer: Handle?
+    @exclusivity(unchecked) private var pongTimer: Handle?
 
     init(
         role: WebSocketRole,

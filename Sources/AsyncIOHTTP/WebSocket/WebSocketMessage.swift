@@ -34,23 +34,23 @@ public enum WebSocketMessage: Sendable, Hashable {
 
 /// What a ``WebSocketMessageIterator`` reads from: ``WebSocketResponse`` or ``ClientWebSocket``.
 protocol WebSocketMessageSource: AnyObject {
-    func receive(timeout: Duration?) async throws -> WebSocketMessage
+    /// The connection's channel; nil before a response is prepared.
+    var messageChannel: WebSocketChannel? { get }
 }
 
 /// The iterator of `for try await message in ws`: text and binary messages, until the connection
 /// closes (the close and closed messages end the iteration). Errors are `receive`'s.
 ///
-/// It holds its WebSocket, not a closure: a closure made in `makeAsyncIterator` (a synchronous,
-/// nonisolated function) is `@concurrent`, and calling it left the loop's executor and came back,
-/// two executor hops for every message (callgrind: about a third of what a 64-byte echo cost).
+/// It holds its WebSocket, not a closure, and reads from the channel directly: a closure made in
+/// `makeAsyncIterator` (a synchronous, nonisolated function) is `@concurrent`, and calling it left
+/// the loop's executor and came back, two executor hops for every message (callgrind: about a
+/// third of what a 64-byte echo cost). Each async call in between is also a frame that a
+/// suspended connection keeps in its task's memory.
 public struct WebSocketMessageIterator: AsyncIteratorProtocol {
     let source: any WebSocketMessageSource
 
     public mutating func next() async throws -> WebSocketMessage? {
-        switch try await source.receive(timeout: nil) {
-        case .close, .closed: nil
-        case let message: message
-        }
+        try await nextMessage()
     }
 
     /// The next message, on the caller's executor (the loop), whatever `actor` says.
@@ -59,9 +59,15 @@ public struct WebSocketMessageIterator: AsyncIteratorProtocol {
     /// code compiled without `NonisolatedNonsendingByDefault`, off the caller's executor. The
     /// iterator is loop-bound and not `Sendable`, as `StreamReader.LineIterator` is.
     public mutating func next(isolation actor: (any Actor)?) async throws -> WebSocketMessage? {
-        switch try await source.receive(timeout: nil) {
-        case .close, .closed: nil
-        case let message: message
+        try await nextMessage()
+    }
+
+    @inline(__always)
+    private func nextMessage() async throws -> WebSocketMessage? {
+        guard let channel = source.messageChannel else { throw ResponseError.notPrepared }
+        switch try await channel.receive(timeout: nil) {
+        case .close, .closed: return nil
+        case let message: return message
         }
     }
 }

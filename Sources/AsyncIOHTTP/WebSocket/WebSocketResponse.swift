@@ -24,6 +24,7 @@ import WebSocketCodec
 ///
 /// On the low-level API (a ``ServerHTTPProtocol`` subclass), call
 /// ``prepare(_:transport:)`` with the request's message and the connection's ``ServerHTTPProtocol/transport``.
+/// A server started with TLS (`HTTPServer.start(…, tls:)`) serves `wss://` with the same code.
 ///
 /// Mirrors `aiohttp.web.WebSocketResponse`. Deviations: options are one ``WebSocketOptions``
 /// value; compression is off by default; a protocol error is thrown by `receive` (after its close
@@ -38,6 +39,7 @@ public final class WebSocketResponse: StreamResponse, AsyncSequence, WebSocketMe
     /// The permessage-deflate parameters agreed, or nil when messages are not compressed.
     public private(set) var compression: PerMessageDeflateParameters?
     var channel: WebSocketChannel?
+    var messageChannel: WebSocketChannel? { channel }
 
     /// Creates a response that upgrades the request it is prepared for.
     public init(options: WebSocketOptions = WebSocketOptions()) {
