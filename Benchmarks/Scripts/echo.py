@@ -115,6 +115,8 @@ def build(names, args):
                 if not args.ours and not args.no_build:
                     binary = b.swift_build(b.REPO, "EchoBench")
                 commands[name] = [binary, "--mode", name.split("-", 1)[1], "--port", "{port}"]
+                if args.loops > 1:
+                    commands[name] += ["--loops", str(args.loops)]
             else:
                 raise SystemExit(f"unknown server {name}; known: {', '.join(PEERS + OURS + OPTIONAL + TLS)}")
             if not os.path.exists(commands[name][0]):
@@ -166,6 +168,9 @@ def main():
     ap.add_argument("--ours", help="an EchoBench binary to use instead of building one")
     ap.add_argument("--extra", action="append", default=[], metavar="NAME=COMMAND",
                     help="one more server, {port} replaced (repeatable): e.g. an older EchoBench to A/B")
+    ap.add_argument("--loops", type=int, default=1,
+                    help="N > 1: EchoBench (ours-*) with --loops N; every server and the load generator then "
+                         "share CPUs 0..N-1 instead of being pinned apart (the peers stay one thread)")
     ap.add_argument("--no-build", action="store_true", help="use what is built; build nothing")
     ap.add_argument("--build-only", action="store_true", help="build everything, measure nothing")
     ap.add_argument("--json", help="append JSON lines here")
@@ -176,6 +181,8 @@ def main():
     for s in scenarios:
         if s not in SCENARIOS:
             raise SystemExit(f"unknown scenario {s}")
+    if args.loops > 1:
+        b.SERVER_CPU = b.LOAD_CPU = f"0-{args.loops - 1}"
     b.raise_fd_limit()
     commands, missing = build([n for n in args.servers.split(",") if n], args)
     for extra in args.extra:

@@ -24,6 +24,13 @@ Builds what is missing first (benchlib): HTTPBench (release, this repository), `
 and `hummingbird-server` (release, this Benchmarks package), the venv Benchmarks/.venv with aiohttp
 and uvloop (git-ignored). nginx and wrk come from Debian (`apt-get install nginx-light wrk`).
 JSON lines in benchlib's shape.
+
+`--loops N` (N > 1) measures the multi-core servers instead: HTTPBench with `--loops N` (an
+EventLoopGroup, one SO_REUSEPORT listener per loop) beside nginx with N worker processes (the
+others have one thread of work and are left out). Server and wrk (N threads) then share CPUs
+0..N-1 instead of being pinned apart, so the load generator takes its share of the same cores:
+the figures say what the pair does on the whole machine, and the server's CPU is that of all its
+processes (nginx's workers included).
 """
 
 import argparse
@@ -61,14 +68,15 @@ def nginx_config(directory, port):
     return path
 
 
-def commands(servers, build, workdir):
+def commands(servers, build, workdir, loops=1):
     """The command of each server, `{port}` to be replaced; builds what is missing."""
     argv = {}
     if {"low", "app"} & set(servers):
         bench = benchlib.swift_build(benchlib.REPO, "HTTPBench") if build else \
             os.path.join(benchlib.REPO, ".build", "release", "HTTPBench")
-        argv["low"] = [bench, "--api", "low", "--port", "{port}"]
-        argv["app"] = [bench, "--api", "app", "--port", "{port}"]
+        more = ["--loops", str(loops)] if loops > 1 else []
+        argv["low"] = [bench, "--api", "low", "--port", "{port}"] + more
+        argv["app"] = [bench, "--api", "app", "--port", "{port}"] + more
     for name, product in [("nio", "nio-http-server"), ("hummingbird", "hummingbird-server")]:
         if name in servers:
             path = benchlib.swift_build(benchlib.BENCHMARKS, product) if build else \
@@ -84,12 +92,34 @@ def commands(servers, build, workdir):
     return {name: argv[name] for name in servers}
 
 
-def start(name, argv, workdir):
+def start(name, argv, workdir, loops=1):
     port = benchlib.free_port()
     if name == "nginx":
         config_dir = tempfile.mkdtemp(dir=workdir)
-        argv = [a.replace("{config}", nginx_config(config_dir, port)) for a in argv]
+        config = nginx_config(config_dir, port)
+        if loops > 1:
+            # Workers need the master process (which forks them and stays idle).
+            with open(config) as f:
+                text = f.read()
+            text = text.replace("master_process off;", "master_process on;")
+            text = text.replace("worker_processes 1;", f"worker_processes {loops};")
+            with open(config, "w") as f:
+                f.write(text)
+        argv = [a.replace("{config}", config) for a in argv]
     return benchlib.Server(argv, port, os.path.join(workdir, f"{name}.log"))
+
+
+def tree_cpu_seconds(pid):
+    """CPU seconds of a process and all its descendants (nginx's workers), every thread."""
+    total = benchlib.cpu_seconds(pid)[2]
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                for child in f.read().split():
+                    total += tree_cpu_seconds(int(child))
+    except OSError:
+        pass  # a process or thread that ended meanwhile
+    return total
 
 
 UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -108,10 +138,10 @@ def parse_wrk(output):
     return metrics
 
 
-def wrk(port, connections, close, seconds, lua):
+def wrk(port, connections, close, seconds, lua, threads=1):
     """One pinned wrk run; returns its report, and its CPU seconds (user + system)."""
-    argv = benchlib.pinned(benchlib.LOAD_CPU, ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                                               "--timeout", "5s"])
+    argv = benchlib.pinned(benchlib.LOAD_CPU, ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+                                               "--latency", "--timeout", "5s"])
     if close:
         argv += ["-s", lua]
     argv.append(f"http://127.0.0.1:{port}/")
@@ -124,10 +154,10 @@ def wrk(port, connections, close, seconds, lua):
 
 def measure(server, scenario, args, lua):
     connections, close = SCENARIOS[scenario]
-    wrk(server.port, connections, close, args.warmup, lua)
-    cpu_before = benchlib.cpu_seconds(server.pid)[2]
-    output, wrk_cpu, command = wrk(server.port, connections, close, args.duration, lua)
-    cpu_after = benchlib.cpu_seconds(server.pid)[2]
+    wrk(server.port, connections, close, args.warmup, lua, args.loops)
+    cpu_before = tree_cpu_seconds(server.pid)
+    output, wrk_cpu, command = wrk(server.port, connections, close, args.duration, lua, args.loops)
+    cpu_after = tree_cpu_seconds(server.pid)
     metrics = parse_wrk(output)
     requests = metrics["requests_per_s"] * args.duration
     metrics["server_cpu_us_per_req"] = round((cpu_after - cpu_before) / requests * 1e6, 2) if requests else None
@@ -169,9 +199,16 @@ def main():
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--servers", default=",".join(SERVERS))
     parser.add_argument("--idle", type=int, default=0, help="keep-alive connections for the memory figure")
+    parser.add_argument("--loops", type=int, default=1,
+                        help="N > 1: HTTPBench --loops N and nginx with N workers, sharing CPUs 0..N-1 with wrk")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.loops > 1:
+        cpus = f"0-{args.loops - 1}"
+        benchlib.SERVER_CPU = benchlib.LOAD_CPU = cpus
+        if args.servers == ",".join(SERVERS):
+            args.servers = "low,app,nginx"
     scenarios = [s for s in args.scenarios.split(",") if s]
     servers = [s for s in args.servers.split(",") if s]
     for name in scenarios:
@@ -189,12 +226,13 @@ def main():
     lua = os.path.join(workdir, "close.lua")
     with open(lua, "w") as f:
         f.write('wrk.headers["Connection"] = "close"\n')
-    argv = commands(servers, not args.no_build, workdir)
+    argv = commands(servers, not args.no_build, workdir, args.loops)
     recorder = benchlib.Recorder(args.json)
-    context = {"date": benchlib.today(), "commit": benchlib.commit(), "machine": benchlib.machine()}
+    context = {"date": benchlib.today(), "commit": benchlib.commit(), "machine": benchlib.machine(),
+               "loops": args.loops}
     runs = {}
     for repeat, name in benchlib.interleaved(servers, args.repeats):
-        with start(name, argv[name], workdir) as server:
+        with start(name, argv[name], workdir, args.loops) as server:
             for scenario in scenarios:
                 benchlib.log(f"run {repeat}/{args.repeats}: {name} {scenario}")
                 record = dict(context, bench=BENCH, kind="run", scenario=scenario, server=name, repeat=repeat)
@@ -232,7 +270,9 @@ def main():
                          benchlib.fmt(m.get("p50_us")), benchlib.fmt(m.get("p99_us")),
                          benchlib.fmt(m.get("server_cpu_us_per_req"), 2), benchlib.fmt(m.get("wrk_cpu_share"), 2),
                          benchlib.fmt(m.get("socket_errors"))])
-        print(f"\n{scenario} (medians of {args.repeats}, {args.duration} s each)\n")
+        shared = f", {args.loops} loops / nginx workers, server and wrk -t{args.loops} sharing CPUs 0-{args.loops - 1}" \
+            if args.loops > 1 else ""
+        print(f"\n{scenario} (medians of {args.repeats}, {args.duration} s each{shared})\n")
         print(benchlib.markdown_table(["server", "req/s", "× nginx", "p50 µs", "p99 µs", "server CPU µs/req",
                                        "wrk CPU share", "socket errors"], rows))
     if args.idle:

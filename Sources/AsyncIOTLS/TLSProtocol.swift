@@ -43,9 +43,6 @@ final class TLSProtocol: ConnectionProtocol {
     static let defaultHandshakeTimeout = Duration.seconds(60)
     /// asyncio's `SSL_SHUTDOWN_TIMEOUT`.
     static let defaultShutdownTimeout = Duration.seconds(30)
-    /// The plaintext read at most per `dataReceived` of a plain protocol (OpenSSL decrypts one
-    /// record, 16 KiB at most, per call; several are gathered into one callback).
-    static let plaintextBufferSize = 64 * 1024
 
     /// Nil only if OpenSSL could not make the connection's state (out of memory) on a server,
     /// which then drops the connection in `connectionMade`.
@@ -286,26 +283,26 @@ final class TLSProtocol: ConnectionProtocol {
             if case .bytes(let count) = outcome { proto.bufferUpdated(count, loop: loop) }
             return outcome
         }
-        // A buffer per read, not per connection: an idle connection holds no plaintext memory, and
-        // no other connection's read (an application closing another TLS connection inside
-        // `dataReceived` reads it) can write over bytes lent to this one's protocol.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.plaintextBufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var filled = 0
-        var last = TLSEngine.ReadOutcome.wantMore
-        while filled < buffer.count {
-            last = try engine.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-            guard case .bytes(let count) = last else { break }
-            filled += count
+        // This thread's scratch buffer (`PlaintextScratch`): no plaintext memory per idle
+        // connection, no allocation per read, and a read nested in another's `dataReceived` gets a
+        // buffer of its own, so bytes lent to this protocol are never written over.
+        return try PlaintextScratch.withBuffer { buffer throws(TLSError) in
+            var filled = 0
+            var last = TLSEngine.ReadOutcome.wantMore
+            while filled < buffer.count {
+                last = try engine.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                guard case .bytes(let count) = last else { break }
+                filled += count
+            }
+            guard filled > 0 else { return last }
+            if state == .wrapped, case .plain(let proto)? = app {
+                // SAFETY: the engine initialised `filled` bytes of the buffer; the span is borrowed
+                // by the protocol for this call only.
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<filled]).bindMemory(to: UInt8.self)
+                proto.dataReceived(bytes.span, loop: loop)
+            }
+            return .bytes(filled)
         }
-        guard filled > 0 else { return last }
-        if state == .wrapped, case .plain(let proto)? = app {
-            // SAFETY: the engine initialised `filled` bytes of our buffer; the span is borrowed by
-            // the protocol for this call only.
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<filled]).bindMemory(to: UInt8.self)
-            proto.dataReceived(bytes.span, loop: loop)
-        }
-        return .bytes(filled)
     }
 
     private func closeNotifyReceived(loop: isolated EventLoop) {

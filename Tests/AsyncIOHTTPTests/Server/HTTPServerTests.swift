@@ -22,14 +22,16 @@ import Testing
         try await idle.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try await idle.readResponse().text == "hello")
         let busy = try (0..<5).map { _ in try RawClient(port: server.port) }
-        for client in busy { try await client.send("GET /short-sleep HTTP/1.1\r\nHost: x\r\n\r\n") }
+        for client in busy { try await client.send("GET /gated HTTP/1.1\r\nHost: x\r\n\r\n") }
         // Every request in flight (its handler running) before the shutdown, however loaded the machine.
         let deadline = Date().addingTimeInterval(10)
-        while recorder.all.filter({ $0 == "short-sleep started" }).count < busy.count, Date() < deadline {
+        while recorder.all.filter({ $0 == "gated started" }).count < busy.count, Date() < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
-        async let shutdown: Void = server.shutdown(timeout: .seconds(10))
+        async let shutdown: Void = server.shutdown(timeout: .seconds(20))
+        // The idle connection closed: the shutdown reached the server while the handlers still run.
         #expect(try await idle.isClosedByPeer())
+        recorder.record("release")
         for client in busy {
             let response = try await client.readResponse()
             #expect(response.text == "done")

@@ -96,6 +96,14 @@ func makeTestHandler(_ recorder: Recorder) -> Handler {
                 throw error
             }
             return Response(text: "woke")
+        case "/gated":
+            // Answers once the test records "release" (at most 20 s): a request kept in flight
+            // for exactly as long as a test needs, however loaded the machine.
+            recorder.record("gated started")
+            for _ in 0..<4_000 where !recorder.all.contains("release") {
+                try await sleep(.milliseconds(5))
+            }
+            return Response(text: "done")
         case "/short-sleep":
             recorder.record("short-sleep started")
             try await sleep(.milliseconds(300))
