@@ -40,10 +40,12 @@ final class PendingCommand {
         case failed(RedisError)
     }
 
-    var kind = Kind.reply
-    var outcome = Outcome.pending
+    // SAFETY (`@exclusivity(unchecked)`): touched on the loop's thread only, by the line that
+    // holds the place or by its caller once the place is done, never both at once.
+    @exclusivity(unchecked) var kind = Kind.reply
+    @exclusivity(unchecked) var outcome = Outcome.pending
     /// A batch's replies so far.
-    var replies: [RESPValue] = []
+    @exclusivity(unchecked) var replies: [RESPValue] = []
     /// Where the caller waits; woken once the outcome is set.
     let point: WaitPoint
 

@@ -22,10 +22,12 @@ import RESPCodec
 /// print(try counter.get(), try name.get() ?? "-")
 /// ```
 public final class Pipeline {
+    // SAFETY (`@exclusivity(unchecked)`): a Pipeline is not Sendable, and adding a command calls
+    // nothing that could reach the pipeline again while its buffer is being written.
     /// The commands, encoded, in order.
-    public private(set) var bytes: [UInt8] = []
+    @exclusivity(unchecked) public private(set) var bytes: [UInt8] = []
     /// How many commands were added.
-    public private(set) var count = 0
+    @exclusivity(unchecked) public private(set) var count = 0
     /// The replies, once executed.
     public internal(set) var replies: [RESPValue]?
     /// Why the execution failed as a whole (the connection failed), if it did.

@@ -7,6 +7,24 @@ public protocol RESPCommandArgument {
     var respPayloadCount: Int { get }
     /// Appends the payload bytes, without the `$n\r\n` header or trailing CRLF.
     func appendRESPPayload(to buffer: inout [UInt8])
+    /// Copies the payload bytes into `destination`, whose count is ``respPayloadCount``.
+    ///
+    /// The default goes through ``appendRESPPayload(to:)`` and a temporary array; the standard
+    /// conformances copy directly. An argument that writes other than ``respPayloadCount`` bytes
+    /// stops the program (a command of the wrong length would desynchronise the connection).
+    func copyRESPPayload(to destination: UnsafeMutableRawBufferPointer)
+}
+
+extension RESPCommandArgument {
+    /// Copies the payload through ``appendRESPPayload(to:)`` and a temporary array.
+    @inlinable
+    public func copyRESPPayload(to destination: UnsafeMutableRawBufferPointer) {
+        var bytes: [UInt8] = []
+        appendRESPPayload(to: &bytes)
+        precondition(bytes.count == destination.count, "a RESPCommandArgument wrote other than its respPayloadCount")
+        // SAFETY: both sides hold `destination.count` bytes (checked above).
+        bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
+    }
 }
 
 extension String: RESPCommandArgument {
@@ -16,6 +34,12 @@ extension String: RESPCommandArgument {
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) {
         var text = self
         text.withUTF8 { buffer.append(contentsOf: $0) }
+    }
+    /// Copies the UTF-8 bytes.
+    @inlinable public func copyRESPPayload(to destination: UnsafeMutableRawBufferPointer) {
+        var text = self
+        // SAFETY: `destination` holds `utf8.count` bytes (the encoder measured them).
+        text.withUTF8 { destination.copyMemory(from: UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -31,6 +55,11 @@ extension Array: RESPCommandArgument where Element == UInt8 {
     @inlinable public var respPayloadCount: Int { count }
     /// Appends the bytes.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    /// Copies the bytes.
+    @inlinable public func copyRESPPayload(to destination: UnsafeMutableRawBufferPointer) {
+        // SAFETY: `destination` holds `count` bytes (the encoder measured them).
+        withUnsafeBytes { destination.copyMemory(from: $0) }
+    }
 }
 
 extension ArraySlice: RESPCommandArgument where Element == UInt8 {
@@ -38,6 +67,11 @@ extension ArraySlice: RESPCommandArgument where Element == UInt8 {
     @inlinable public var respPayloadCount: Int { count }
     /// Appends the bytes.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    /// Copies the bytes.
+    @inlinable public func copyRESPPayload(to destination: UnsafeMutableRawBufferPointer) {
+        // SAFETY: `destination` holds `count` bytes (the encoder measured them).
+        withUnsafeBytes { destination.copyMemory(from: $0) }
+    }
 }
 
 // SAFETY: the caller keeps the pointed-to bytes alive and unmutated for the `encodeCommand` call;
@@ -47,6 +81,11 @@ extension UnsafeRawBufferPointer: RESPCommandArgument {
     @inlinable public var respPayloadCount: Int { count }
     /// Appends the bytes.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    /// Copies the bytes.
+    @inlinable public func copyRESPPayload(to destination: UnsafeMutableRawBufferPointer) {
+        // SAFETY: `destination` holds `count` bytes (the encoder measured them).
+        destination.copyMemory(from: self)
+    }
 }
 
 extension Int: RESPCommandArgument {
@@ -56,6 +95,12 @@ extension Int: RESPCommandArgument {
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) {
         RESPEncoder.appendDecimal(Int64(self), to: &buffer)
     }
+    /// Writes the decimal text.
+    @inlinable public func copyRESPPayload(to destination: UnsafeMutableRawBufferPointer) {
+        // SAFETY: `destination` holds `decimalCount` bytes (the encoder measured them).
+        let target = destination.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        RESPEncoder.writeDecimal(Int64(self), digits: destination.count, to: target)
+    }
 }
 
 extension Int64: RESPCommandArgument {
@@ -63,6 +108,12 @@ extension Int64: RESPCommandArgument {
     @inlinable public var respPayloadCount: Int { RESPEncoder.decimalCount(self) }
     /// Appends the decimal text.
     @inlinable public func appendRESPPayload(to buffer: inout [UInt8]) { RESPEncoder.appendDecimal(self, to: &buffer) }
+    /// Writes the decimal text.
+    @inlinable public func copyRESPPayload(to destination: UnsafeMutableRawBufferPointer) {
+        // SAFETY: `destination` holds `decimalCount` bytes (the encoder measured them).
+        let target = destination.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        RESPEncoder.writeDecimal(self, digits: destination.count, to: target)
+    }
 }
 
 extension Double: RESPCommandArgument {

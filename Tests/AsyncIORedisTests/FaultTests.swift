@@ -177,3 +177,87 @@ import Testing
         }
     }
 }
+
+/// Memory under a loop of faults: nothing a failed connection held outlives it, and a healthy
+/// connection that ran as many commands holds no more than one command's worth of state.
+@Suite(.serialized) struct FaultLoopMemoryTests {
+    /// A weak reference, to see whether a connection was freed.
+    final class Weak: @unchecked Sendable {
+        // SAFETY: written once on the loop thread, read on the same thread.
+        weak var connection: Connection?
+        init(_ connection: Connection) { self.connection = connection }
+    }
+
+    @Test func failedConnectionsAreFreedAndAHealthyOneStaysFlat() async throws {
+        let rounds = 60
+        let faults: [@Sendable (FakeServer.Peer) -> Void] = [
+            { peer in
+                peer.send(FaultTests.malformed[0])
+                peer.waitForClose(seconds: 5)
+            },
+            { peer in
+                peer.send("$536870913\r\n")  // an enormous declared length
+                peer.waitForClose(seconds: 5)
+            },
+            { $0.send("$10\r\nabc") },  // cut: the server closes when the behaviour returns
+            { peer in
+                peer.send("*2\r\n$3\r\nabc\r\n")
+                peer.reset()
+            },
+            { peer in
+                peer.send("$2\r\nok\r\n$7\r\nsurplus\r\n")
+                peer.waitForClose(seconds: 5)
+            },
+        ]
+        var behaviours: [FakeServer.Behaviour] = (0..<rounds).map { round in
+            { peer in
+                peer.readCommand()
+                faults[round % faults.count](peer)
+            }
+        }
+        // The last connection is healthy and answers as many commands as the rounds.
+        behaviours.append { peer in
+            for _ in 0..<rounds {
+                peer.readCommand()
+                peer.send("$7\r\nhealthy\r\n")
+            }
+            peer.waitForClose(seconds: 10)
+        }
+        let server = try FakeServer(behaviours)
+        defer { server.stop() }
+        var configuration = Configuration(host: "127.0.0.1", port: server.port, protocolVersion: 2)
+        configuration.commandTimeout = .seconds(5)
+        try await EventLoopThread.run { [configuration] loop in
+            var freed: [Weak] = []
+            for _ in 0..<rounds {
+                let redis = try await Connection.create(configuration)
+                freed.append(Weak(redis))
+                do {
+                    let value = try await redis.get("k")
+                    // The surplus fault answers this command, then poisons the connection.
+                    #expect(value == "ok")
+                    for _ in 0..<500 where !redis.isClosed { try await sleep(.milliseconds(10)) }
+                } catch {
+                    #expect(error is RedisError, "unexpected error \(error)")
+                }
+                #expect(redis.isClosed)
+                #expect(redis.statistics.pendingCount == 0)
+                #expect(redis.statistics.queuedCount == 0)
+            }
+            // Each failed connection is released once its transport has reported the loss.
+            for _ in 0..<1000 where freed.contains(where: { $0.connection != nil }) {
+                try await sleep(.milliseconds(10))
+            }
+            #expect(freed.filter { $0.connection != nil }.count == 0)
+
+            let healthy = try await Connection.create(configuration)
+            defer { healthy.close() }
+            for _ in 0..<rounds { #expect(try await healthy.get("k") == "healthy") }
+            let statistics = healthy.statistics
+            #expect(statistics.pendingCount == 0)
+            #expect(statistics.queuedCount == 0)
+            #expect(statistics.sparePlaceCount == 1)  // one command at a time: one place, reused
+            #expect(statistics.bufferedByteCount == 0)
+        }
+    }
+}
