@@ -257,7 +257,8 @@ def run_matrix(bench, scenarios, commands, repeats, run_once, main_metric, recor
             recorder.add(record)
             runs[name].append(record)
             log(f"[{scenario}] #{repeat} {name}: " + ", ".join(f"{k} {v}" for k, v in metrics.items() if k in (
-                "msgs_per_s", "server_cpu_us_per_msg", "client_cpu", "kib_per_conn")) +
+                "msgs_per_s", "server_cpu_us_per_msg", "client_cpu", "kib_per_conn", "deliveries_per_s",
+                "server_cpu_us_per_delivery", "kib_per_client")) +
                 (f" ERROR {error}" if error else ""))
         summaries += [summarize(bench, scenario, name, runs[name], main_metric(scenario), context)
                       for name in names if runs[name]]

@@ -26,6 +26,8 @@ METRICS = {  # axis title, and whether higher is better
     "msgs_per_s": ("messages per second", True),
     "server_cpu_us_per_msg": ("server CPU µs per message", False),
     "p99_us": ("p99 latency, µs", False),
+    "deliveries_per_s": ("messages delivered per second", True),
+    "server_cpu_us_per_delivery": ("server CPU µs per delivered message", False),
 }
 
 

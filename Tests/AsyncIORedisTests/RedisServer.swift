@@ -149,6 +149,7 @@ func redisCLI(port: Int, _ arguments: String...) async throws -> String {
                 with: Result {
                     var fds: [Int32] = [-1, -1]
                     guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+                    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // not inherited by other tests' children
                     var actions = posix_spawn_file_actions_t()
                     posix_spawn_file_actions_init(&actions)
                     posix_spawn_file_actions_adddup2(&actions, fds[1], 1)

@@ -33,6 +33,11 @@ final class ExampleProcess: @unchecked Sendable {
 
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+        // Close-on-exec (the dup2 below gives the example its own inheritable copy): tests run in
+        // parallel, and a long-lived child another test spawns meanwhile (a server, a peer) would
+        // otherwise inherit the write end, and this pipe would not reach EOF until that child exits.
+        // Seen as the whole suite stalling until the fault server's 600 s deadline.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)

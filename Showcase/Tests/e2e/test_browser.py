@@ -8,6 +8,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import ChatProcess
@@ -24,7 +25,11 @@ def browser():
 
 
 def wait_for(driver, predicate, timeout=15):
-    WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: predicate(d))
+    # The page re-renders its lists as events come: an element found a moment ago may be gone
+    # when read; that is "not yet", not a failure.
+    WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: predicate(d)
+    )
 
 
 def log_lines(driver):

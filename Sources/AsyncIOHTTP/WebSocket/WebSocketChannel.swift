@@ -258,6 +258,32 @@ final class WebSocketChannel {
         if writingPaused || lost { try await drain() }
     }
 
+    /// Writes messages without waiting, in one write: what the kernel does not take waits in the
+    /// transport's buffer, whatever its water marks (the caller bounds it with `bufferedAmount`).
+    /// A server that does not compress writes the prepared frames as they are.
+    func sendNowait(_ messages: some Collection<WebSocketPreparedMessage>) throws {
+        guard state == .open, !lost else { throw WebSocketConnectionError.closed }
+        var bytes: [UInt8] = []
+        if encoder.role == .server, !encoder.compresses {
+            if messages.count == 1, let only = messages.first {
+                bytes = only.frame
+            } else {
+                bytes.reserveCapacity(messages.reduce(0) { $0 + $1.frame.count })
+                for message in messages { bytes.append(contentsOf: message.frame) }
+            }
+        } else {
+            for message in messages { bytes.append(contentsOf: encoder.text(message.text)) }
+        }
+        do {
+            try transport.write(bytes)
+        } catch {
+            throw WebSocketConnectionError.closed
+        }
+    }
+
+    /// Bytes written and not yet taken by the kernel.
+    var bufferedAmount: Int { lost ? 0 : transport.writeBufferSize }
+
     func sendBinary(_ bytes: some Collection<UInt8>) async throws {
         guard state == .open, !lost else { throw WebSocketConnectionError.closed }
         try writeFrame(encoder.binary(bytes, into: &frameBuffer))

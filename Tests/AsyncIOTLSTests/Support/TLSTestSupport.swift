@@ -71,6 +71,7 @@ enum Peer {
         var pipes: [[Int32]] = [[-1, -1], [-1, -1], [-1, -1]]
         for index in pipes.indices {
             guard pipe(&pipes[index]) == 0 else { throw SystemError(call: "pipe", errno: errno) }
+            for fd in pipes[index] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // see ExampleProcess
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

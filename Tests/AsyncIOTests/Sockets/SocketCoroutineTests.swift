@@ -137,6 +137,7 @@ import Testing
             var events: [String] = []
             var fds: [Int32] = [0, 0]
             #expect(pipe(&fds) == 0)
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // not inherited by other tests' children
             defer {
                 close(fds[0])
                 close(fds[1])

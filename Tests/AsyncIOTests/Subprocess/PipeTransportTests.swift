@@ -52,6 +52,9 @@ import Testing
     static func makePipe() -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         precondition(pipe(&fds) == 0)
+        // Close-on-exec: a child another test spawns meanwhile must not hold the write end open, or
+        // a reader here would wait for its exit instead of the EOF it expects.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (fds[0], fds[1])
     }
 

@@ -130,6 +130,7 @@ import Testing
     @Test func aPipeFallsBackToReadAndWriteOrIsRefusedWithoutFallback() async throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // not inherited by other tests' children
         let (readEnd, writeEnd) = (fds[0], fds[1])
         defer { close(readEnd) }
         let payload = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 * 7) }

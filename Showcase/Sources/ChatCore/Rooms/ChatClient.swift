@@ -1,3 +1,4 @@
+import AsyncIOHTTP
 import FoundationEssentials
 
 /// How the hub reaches one client: a line connection or a web page's WebSocket.
@@ -67,6 +68,7 @@ public final class Outgoing {
     public let event: ChatEvent
     private var lineBytes: [UInt8]?
     private var jsonText: String?
+    private var frame: WebSocketPreparedMessage?
 
     init(_ event: ChatEvent) {
         self.event = event
@@ -86,6 +88,14 @@ public final class Outgoing {
         let text = String(decoding: event.json(), as: UTF8.self)
         jsonText = text
         return text
+    }
+
+    /// The JSON form as a WebSocket frame, encoded once for every page.
+    var webSocketMessage: WebSocketPreparedMessage {
+        if let frame { return frame }
+        let message = WebSocketPreparedMessage(text: json)
+        frame = message
+        return message
     }
 }
 

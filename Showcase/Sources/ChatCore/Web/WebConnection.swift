@@ -4,18 +4,21 @@ import WebSocketCodec
 
 /// A web page's connection: JSON text messages over its WebSocket.
 ///
-/// The WebSocket's `send` waits while the page reads too slowly, so the connection keeps its own
-/// bounded queue: a pump task sends what is queued, one message at a time, and once more than
-/// `maxOutgoingBytes` wait, ``send(_:)`` says so and the hub cuts the client off (close code 1008
-/// with the reason). A page that reads nothing is dropped after a grace period.
+/// What the hub sends during a loop iteration is queued here and written at the start of the
+/// next one, all of it in one system call (`sendNowait` with frames encoded once per event for
+/// every page): a broadcast never waits on its slowest reader, and a page that gets ten messages
+/// in an iteration costs one write, not ten. The connection's write buffer is then the page's
+/// outgoing queue, as for a line client: once more than `maxOutgoingBytes` wait in it
+/// (`bufferedAmount`), ``send(_:)`` says so and the hub cuts the page off (close code 1008 with
+/// the reason). A page that reads nothing is dropped after a grace period.
 final class WebConnection: ClientConnection {
     let socket: WebSocketResponse
     let transport: HTTPServerTransport
     let maxOutgoingBytes: Int
-    private let queue = Queue<String>()
-    private var queuedBytes = 0
-    private var closeCode = WebSocketCloseCode.normalClosure
-    private var closeReason = ""
+    /// Queued during this iteration, written by `flush`.
+    private var pending: [WebSocketPreparedMessage] = []
+    private var pendingBytes = 0
+    private var isClosing = false
     /// How long a closing connection may take to flush before it is dropped.
     static let closeGrace: Duration = .seconds(2)
 
@@ -26,43 +29,51 @@ final class WebConnection: ClientConnection {
     }
 
     func send(_ event: Outgoing) -> Bool {
-        guard queuedBytes <= maxOutgoingBytes else { return false }
-        enqueue(event.json)
+        guard socket.bufferedAmount + pendingBytes <= maxOutgoingBytes else { return false }
+        enqueue(event.webSocketMessage)
         return true
     }
 
     func send(_ reply: Reply) {
-        enqueue(reply.json)
+        enqueue(WebSocketPreparedMessage(text: reply.json))
     }
 
-    private func enqueue(_ text: String) {
-        queuedBytes += text.utf8.count
-        try? queue.putNowait(text)
+    private func enqueue(_ message: WebSocketPreparedMessage) {
+        guard !isClosing else { return }
+        pending.append(message)
+        pendingBytes += message.frameSize
+        guard pending.count == 1, let connection = transport.socket else { return }
+        connection.loop.runIsolated(self) { this, loop in loop.callSoon { this.flush() } }
+    }
+
+    /// Writes what is queued, in one system call.
+    private func flush() {
+        guard !pending.isEmpty else { return }
+        // A connection already gone throws: the hub hears of it from the reading side.
+        try? socket.sendNowait(pending)
+        // Not kept: an idle page holds no queue.
+        pending = []
+        pendingBytes = 0
     }
 
     func close(reason: String?, shutdown: Bool) {
+        guard !isClosing else { return }
+        var code = WebSocketCloseCode.normalClosure
+        var text = ""
         if let reason {
-            enqueue(Reply(.bye, text: reason).json)
-            closeCode = shutdown ? .serviceRestart : .policyViolation
+            send(Reply(.bye, text: reason))
+            code = shutdown ? .serviceRestart : .policyViolation
             // A close frame's reason holds at most 123 bytes.
-            closeReason = String(decoding: reason.utf8.prefix(120), as: UTF8.self)
+            text = String(decoding: reason.utf8.prefix(120), as: UTF8.self)
         }
-        queue.shutdown()
-        guard let socket = transport.socket else { return }
-        socket.loop.runIsolated(socket) { socket, loop in
-            loop.callLater(Self.closeGrace) { socket.abort() }
+        flush()
+        isClosing = true
+        guard let connection = transport.socket else { return }
+        // The closing handshake waits for the page's answer: in a task of its own. A page that
+        // reads nothing is dropped after the grace.
+        connection.loop.runIsolated(self, (code, text)) { this, close, loop in
+            loop.createTask { _ = try? await this.socket.close(code: close.0, reason: close.1) }
+            loop.callLater(Self.closeGrace) { this.transport.socket?.abort() }
         }
-    }
-
-    /// Sends what is queued until the connection is closed, then closes the WebSocket.
-    func pump() async {
-        do {
-            while true {
-                let text = try await queue.get()
-                queuedBytes -= text.utf8.count
-                try await socket.send(text: text)
-            }
-        } catch {}
-        if !socket.isClosed { _ = try? await socket.close(code: closeCode, reason: closeReason) }
     }
 }

@@ -35,7 +35,6 @@ extension WebServer {
     }
 
     private func serve(_ client: ChatClient, _ connection: WebConnection, loop: isolated EventLoop) async {
-        let pump = loop.createTask { await connection.pump() }
         var reason = "disconnected"
         do {
             for try await message in connection.socket {
@@ -54,6 +53,5 @@ extension WebServer {
             reason = "connection lost"
         }
         await hub.disconnected(client, reason: reason)
-        _ = try? await pump.value
     }
 }

@@ -25,6 +25,7 @@ final class PeerProcess: @unchecked Sendable {
     ) throws {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }  // not inherited by other tests' children
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         // The PORT line comes through a pipe; a peer that is not asked for one writes to /dev/null
